@@ -1,0 +1,273 @@
+"""The Python API behind every CLI command. Each function returns DataFrames (or writes files) and can be
+used directly from a notebook::
+
+    from framing import api
+    articles, passages = api.score(["examples/peru-mexico"])
+    comparison = api.compare(["examples/peru-mexico"], report_dir="reports/peru-mexico")
+
+Long scoring runs are checkpointed: rows are appended, batch by batch, to ``<output>.partial.jsonl``;
+the final file (any format) appears atomically only when the run completes. An interrupted run keeps
+its checkpoint, and ``resume=True`` skips the articles already in it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from framing.articles import ArticleFailure, find_metadata, iter_articles, load_metadata
+from framing.codebook import Codebook, load_codebook
+from framing.errors import InputError
+from framing.tables import TableWriter, iter_table, table_format
+
+CHECKPOINT_SUFFIX = ".partial.jsonl"
+
+
+def load_scoring_model(model_dir: str | Path | None = None, codebook_path: str | Path | None = None):
+    """The model to score with; with a codebook, refuse a model trained for another scheme."""
+    from framing.models import load_model
+
+    codebook = load_codebook(codebook_path) if codebook_path else None
+    return load_model(model_dir, codebook=codebook)
+
+
+# -- classify ---------------------------------------------------------------------------------------
+
+
+def read_passage_input(source: str | Path, stdin: Iterable[str] | None = None) -> pd.DataFrame:
+    """Passages to classify: a table with ``text`` (and optional ``id``), or ``-`` for one passage per line on stdin."""
+    if str(source) == "-":
+        lines = [line.rstrip("\n") for line in (stdin if stdin is not None else sys.stdin)]
+        texts = [line for line in lines if line.strip()]
+        if not texts:
+            raise InputError("stdin: no passages (one passage per line expected)")
+        return pd.DataFrame({"id": [str(i) for i in range(1, len(texts) + 1)], "text": texts})
+    path = Path(source)
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    table_format(path)
+    frames = []
+    offset = 0
+    for chunk in iter_table(path):
+        chunk = chunk.copy()
+        if "id" not in chunk.columns:
+            chunk["id"] = [str(i) for i in range(offset + 1, offset + len(chunk) + 1)]
+        offset += len(chunk)
+        empty = chunk["text"].isna() | (chunk["text"].astype(str).str.strip() == "")
+        if empty.any():
+            row = int(empty.to_numpy().nonzero()[0][0]) + offset - len(chunk) + 1
+            raise InputError(f"{path}:row {row}: empty text")
+        frames.append(chunk[["id", "text"]].astype(str))
+    return pd.concat(frames, ignore_index=True)
+
+
+def classify(texts: pd.DataFrame, model=None) -> pd.DataFrame:
+    from framing.scoring import classify_texts
+
+    model = model or load_scoring_model()
+    return classify_texts(model, texts["text"].tolist(), texts["id"].astype(str).tolist())
+
+
+# -- score ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ScoreSummary:
+    articles_scored: int = 0
+    passages_scored: int = 0
+    resumed_articles: int = 0
+    failures: list[ArticleFailure] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+    outputs: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.failures)
+
+
+def _articles_with_metadata(paths: list[str | Path], metadata_path: str | Path | None):
+    resolved = [Path(p) for p in paths]
+    metadata_file = Path(metadata_path) if metadata_path else find_metadata([p for p in resolved if p.exists()])
+    metadata = load_metadata(metadata_file) if metadata_file else None
+    return iter_articles(resolved, metadata)
+
+
+class _Checkpoint:
+    """Rows appended to ``<target>.partial.jsonl`` as they are produced, one complete JSON line each."""
+
+    def __init__(self, target: Path, resume: bool):
+        self.target = target
+        self.path = target.with_name(target.name + CHECKPOINT_SUFFIX)
+        self.done_ids: set[str] = set()
+        self.rows_before = 0
+        if resume and self.path.exists():
+            self._truncate_to_complete_lines()
+            for chunk in pd.read_json(self.path, lines=True, chunksize=50_000, dtype=False):
+                self.done_ids.update(chunk["article_id"].astype(str))
+                self.rows_before += len(chunk)
+        elif self.path.exists():
+            self.path.unlink()
+        self.handle = self.path.open("a", encoding="utf-8")
+
+    def _truncate_to_complete_lines(self) -> None:
+        """A run killed mid-write can leave a torn last line: drop it."""
+        data = self.path.read_bytes()
+        if data and not data.endswith(b"\n"):
+            self.path.write_bytes(data[: data.rfind(b"\n") + 1])
+
+    def append(self, frame: pd.DataFrame) -> None:
+        if frame.empty:
+            return
+        text = frame.to_json(orient="records", lines=True, force_ascii=False)
+        self.handle.write(text if text.endswith("\n") else text + "\n")
+        self.handle.flush()
+        os.fsync(self.handle.fileno())
+
+    def finish(self) -> Path:
+        """Convert the checkpoint into the target's format, atomically, and remove the checkpoint."""
+        self.handle.close()
+        with TableWriter(self.target) as writer:
+            if self.path.stat().st_size:
+                for chunk in pd.read_json(self.path, lines=True, chunksize=50_000, dtype=False):
+                    writer.write(_restore_types(chunk))
+        self.path.unlink()
+        return self.target
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+def _restore_types(chunk: pd.DataFrame) -> pd.DataFrame:
+    for column in ("article_id", "outlet", "title", "published", "kind", "labels", "source", "text"):
+        if column in chunk.columns:
+            chunk[column] = chunk[column].fillna("").astype(str)
+    return chunk
+
+
+def score_to_files(
+    paths: list[str | Path], output: str | Path, passages_output: str | Path | None = None, errors_output: str | Path | None = None,
+    model=None, metadata_path: str | Path | None = None, resume: bool = False, progress: Callable[[int], None] | None = None,
+    batch_passages: int | None = None,
+) -> ScoreSummary:
+    """Score articles into an article table (and optionally a passage table), checkpointing as it goes."""
+    from framing.scoring import DEFAULT_BATCH_PASSAGES, score_articles
+
+    model = model or load_scoring_model()
+    items = _articles_with_metadata(paths, metadata_path)
+    output = Path(output)
+    table_format(output)
+    if passages_output:
+        table_format(passages_output)
+    summary = ScoreSummary()
+    article_checkpoint = _Checkpoint(output, resume)
+    passage_checkpoint = _Checkpoint(Path(passages_output), resume) if passages_output else None
+    summary.resumed_articles = len(article_checkpoint.done_ids)
+    try:
+        for batch in score_articles(items, model, batch_passages or DEFAULT_BATCH_PASSAGES, skip_ids=article_checkpoint.done_ids):
+            if passage_checkpoint is not None:
+                passage_checkpoint.append(batch.passages)
+            article_checkpoint.append(batch.articles)
+            summary.articles_scored += len(batch.articles)
+            summary.passages_scored += len(batch.passages)
+            summary.failures.extend(batch.failures)
+            summary.warnings.extend(batch.warnings)
+            if progress:
+                progress(len(batch.articles) + len(batch.failures))
+    except BaseException:
+        article_checkpoint.close()
+        if passage_checkpoint is not None:
+            passage_checkpoint.close()
+        raise
+    if summary.articles_scored + summary.resumed_articles == 0:
+        article_checkpoint.close()
+        article_checkpoint.path.unlink(missing_ok=True)
+        if passage_checkpoint is not None:
+            passage_checkpoint.close()
+            passage_checkpoint.path.unlink(missing_ok=True)
+        reasons = "; ".join(f"{f.source}: {f.reason}" for f in summary.failures[:5])
+        raise InputError(f"no article could be scored ({reasons})")
+    if passage_checkpoint is not None:
+        summary.outputs["passages"] = passage_checkpoint.finish()
+    summary.outputs["articles"] = article_checkpoint.finish()
+    if summary.failures:
+        errors_path = Path(errors_output) if errors_output else output.with_name(output.stem + ".errors.csv")
+        summary.outputs["errors"] = write_failures(summary.failures, errors_path)
+    return summary
+
+
+def write_failures(failures: list[ArticleFailure], path: Path) -> Path:
+    from framing.tables import write_table
+
+    return write_table(pd.DataFrame([f.__dict__ for f in failures], columns=["id", "source", "reason"]), path)
+
+
+def score(paths: list[str | Path], model=None, metadata_path: str | Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame, list[ArticleFailure]]:
+    """Score articles in memory: (article table, passage table, failures). For large inputs use score_to_files."""
+    from framing.scoring import score_articles
+
+    model = model or load_scoring_model()
+    batches = list(score_articles(_articles_with_metadata(paths, metadata_path), model))
+    articles = pd.concat([b.articles for b in batches if not b.articles.empty] or [pd.DataFrame()], ignore_index=True)
+    passages = pd.concat([b.passages for b in batches if not b.passages.empty] or [pd.DataFrame()], ignore_index=True)
+    failures = [f for b in batches for f in b.failures]
+    if articles.empty:
+        reasons = "; ".join(f"{f.source}: {f.reason}" for f in failures[:5])
+        raise InputError(f"no article could be scored ({reasons})")
+    return articles, passages, failures
+
+
+# -- compare ----------------------------------------------------------------------------------------
+
+
+def compare(paths: list[str | Path], report_dir: str | Path, by: str = "article", model=None, metadata_path: str | Path | None = None,
+            n_bootstrap: int = 2000, confidence: float = 0.95, n_evidence: int = 2, seed: int = 0, title: str | None = None):
+    """Score and compare articles (or outlets); write the report folder. Returns (comparison, files, failures)."""
+    from framing.comparison import compare as compare_passages
+    from framing.reports import write_report
+
+    model = model or load_scoring_model()
+    articles, passages, failures = score(paths, model=model, metadata_path=metadata_path)
+    try:
+        comparison = compare_passages(passages, model.codebook, model.thresholds, by=by, n_bootstrap=n_bootstrap,
+                                      confidence=confidence, n_evidence=n_evidence, seed=seed)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    report_dir = Path(report_dir)
+    files = write_report(report_dir, comparison, articles, passages, model.codebook, model.family, title or f"Framing comparison: {report_dir.name}")
+    if failures:
+        files["errors.csv"] = write_failures(failures, report_dir / "errors.csv")
+    return comparison, files, failures
+
+
+def default_report_name(paths: list[str | Path]) -> str:
+    """The report folder's name: the inputs' common folder name (``examples/peru-mexico/*.txt`` -> ``peru-mexico``)."""
+    folders = {(Path(p) if Path(p).is_dir() else Path(p).parent).resolve() for p in paths}
+    names = {f.name for f in folders}
+    return names.pop() if len(names) == 1 and "" not in names else "comparison"
+
+
+# -- corpus -----------------------------------------------------------------------------------------
+
+
+def load_codebook_for(codebook_path: str | Path | None) -> Codebook:
+    return load_codebook(codebook_path) if codebook_path else load_codebook()
+
+
+def checked_corpus(path: str | Path, codebook: Codebook, strict_schema: bool = True, max_words: int | None = None):
+    """Load labeled data and fail with every problem found (used by `corpus check` and before training)."""
+    from framing.corpus import MAX_WORDS, MIN_WORDS, check_corpus, load_corpus
+
+    corpus = load_corpus(path)
+    problems = check_corpus(corpus, codebook, min_words=MIN_WORDS if strict_schema else 1,
+                            max_words=(MAX_WORDS if strict_schema else 0) if max_words is None else max_words, strict_schema=strict_schema)
+    return corpus, problems
+
+
+def metrics_json(evaluations) -> str:
+    return json.dumps({e.name: e.metrics for e in evaluations}, indent=2)

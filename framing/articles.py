@@ -1,0 +1,208 @@
+"""Reading articles from what researchers have: text, Markdown and HTML files, folders of them, or tables.
+
+``iter_articles`` yields an :class:`Article` for every readable article and an :class:`ArticleFailure`
+(with the reason) for every unreadable one, so one bad file never stops a batch. Problems with the
+request itself (a path that does not exist, a folder with nothing readable in it) raise InputError.
+
+Text that is not UTF-8 is decoded from its byte-order mark (UTF-16/32) or by charset detection
+(charset-normalizer: Latin-1, Windows-1252 ...). HTML pages go through trafilatura, which extracts the
+article body and drops navigation, footers and other boilerplate.
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from framing.errors import InputError
+from framing.tables import is_table, iter_table, read_table
+
+TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
+HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
+ARTICLE_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES
+METADATA_FILENAME = "metadata.csv"
+METADATA_COLUMNS = ("outlet", "title", "published", "kind")
+_BOMS = [(codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")]
+_ENGLISH_FUNCTION_WORDS = frozenset("the of and to in a is that for on was with as by it said at from has have be are his her its an their not this which".split())
+
+
+@dataclass
+class Article:
+    """One article. ``source`` says where it came from (a path, or ``table.csv:row 12``)."""
+
+    id: str
+    text: str
+    outlet: str = ""
+    title: str = ""
+    published: str = ""
+    kind: str = ""
+    source: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ArticleFailure:
+    id: str
+    source: str
+    reason: str
+
+
+class NotText(Exception):
+    """The bytes are not decodable text."""
+
+
+def decode_bytes(data: bytes) -> str:
+    """Decode bytes of unknown encoding; raise NotText for binary data."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return data.decode(encoding)
+    if b"\x00" in data[:65536]:
+        raise NotText("binary data (NUL bytes), not text")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data[: 1 << 20]).best()
+    if best is None:
+        raise NotText("not text in any encoding that could be detected")
+    text = data.decode(best.encoding, errors="replace")
+    control = sum(1 for ch in text[:65536] if ord(ch) < 32 and ch not in "\n\r\t\f")
+    if control > 0.01 * min(len(text), 65536):
+        raise NotText("binary data, not text")
+    return text
+
+
+def html_to_text(html: str) -> tuple[str, str]:
+    """The main text of an HTML page, boilerplate dropped, and its title."""
+    import trafilatura
+
+    document = trafilatura.bare_extraction(html, include_comments=False, include_tables=False, with_metadata=True)
+    if document is None:
+        return "", ""
+    return (document.text or "").strip(), (document.title or "").strip()
+
+
+def looks_english(text: str) -> bool:
+    """A cheap check on function words: the default model is trained on English only."""
+    words = [w.strip(".,;:!?\"'()").lower() for w in text[:5000].split()]
+    if len(words) < 20:
+        return True
+    return sum(w in _ENGLISH_FUNCTION_WORDS for w in words) / len(words) >= 0.08
+
+
+def read_article_file(path: Path, article_id: str) -> Article | ArticleFailure:
+    source = str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return ArticleFailure(article_id, source, f"cannot read: {exc.strerror}")
+    if not data.strip():
+        return ArticleFailure(article_id, source, "the file is empty")
+    try:
+        text = decode_bytes(data)
+    except NotText as exc:
+        return ArticleFailure(article_id, source, str(exc))
+    title = ""
+    if path.suffix.lower() in HTML_SUFFIXES:
+        text, title = html_to_text(text)
+        if not text:
+            return ArticleFailure(article_id, source, "no article text found in the HTML page")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _checked(Article(id=article_id, text=text, title=title, source=source))
+
+
+def _checked(article: Article) -> Article:
+    if not looks_english(article.text):
+        article.warnings.append("the text does not look like English; the default model is trained on English news")
+    return article
+
+
+def list_article_files(path: Path) -> list[Path]:
+    if path.is_file():
+        return [path]
+    return sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in ARTICLE_SUFFIXES and not p.name.startswith("."))
+
+
+def _ids_for(files: list[Path]) -> list[str]:
+    """File stems as ids; where two files share a stem, their paths keep them apart."""
+    stems = [f.stem for f in files]
+    return [stem if stems.count(stem) == 1 else str(f.with_suffix("")) for stem, f in zip(stems, files)]
+
+
+def load_metadata(path: str | Path) -> pd.DataFrame:
+    """A metadata table keyed by ``id`` (or ``file``, whose stem is the id), with outlet/title/published/kind."""
+    table = read_table(path, required=())
+    if "id" not in table.columns:
+        if "file" not in table.columns:
+            raise InputError(f"{path}: a metadata table needs an 'id' or a 'file' column")
+        table["id"] = [Path(f).stem for f in table["file"]]
+    return table.set_index(table["id"].astype(str))
+
+
+def _apply_metadata(article: Article, metadata: pd.DataFrame | None) -> Article:
+    if metadata is not None and article.id in metadata.index:
+        row = metadata.loc[article.id]
+        for column in METADATA_COLUMNS:
+            if column in metadata.columns and pd.notna(row[column]) and str(row[column]):
+                setattr(article, column, str(row[column]))
+    return article
+
+
+def resolve_inputs(paths: Iterable[str | Path]) -> list[Path]:
+    """Check every input path exists before any work starts."""
+    resolved = []
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            raise InputError(f"{path}: no such file or folder")
+        if path.is_dir() and not list_article_files(path):
+            raise InputError(f"{path}: the folder has no .txt, .md or .html articles")
+        if path.is_file() and not (is_table(path) or path.suffix.lower() in ARTICLE_SUFFIXES):
+            raise InputError(f"{path}: unsupported file type {path.suffix!r}; use .txt, .md, .html, .csv, .jsonl or .parquet")
+        resolved.append(path)
+    if not resolved:
+        raise InputError("no input given")
+    return resolved
+
+
+def find_metadata(paths: list[Path]) -> Path | None:
+    """A ``metadata.csv`` in the folder of the inputs, used when --metadata is not given."""
+    folders = {p if p.is_dir() else p.parent for p in paths if not is_table(p)}
+    candidates = [folder / METADATA_FILENAME for folder in folders if (folder / METADATA_FILENAME).is_file()]
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def iter_articles(paths: Iterable[str | Path], metadata: pd.DataFrame | None = None, chunk_rows: int = 10_000) -> Iterator[Article | ArticleFailure]:
+    """Every article of the inputs, in order; see the module docstring."""
+    resolved = resolve_inputs(paths)
+    files = [f for p in resolved if not is_table(p) for f in list_article_files(p)]
+    ids = dict(zip(files, _ids_for(files)))
+    for path in resolved:
+        if is_table(path):
+            yield from _iter_table_articles(path, chunk_rows)
+            continue
+        for file in list_article_files(path):
+            item = read_article_file(file, ids[file])
+            yield _apply_metadata(item, metadata) if isinstance(item, Article) else item
+
+
+def _iter_table_articles(path: Path, chunk_rows: int) -> Iterator[Article | ArticleFailure]:
+    row_number = 0
+    for chunk in iter_table(path, chunk_rows=chunk_rows):
+        records = chunk.to_dict("records")
+        for record in records:
+            row_number += 1
+            article_id = str(record.get("id", "")).strip() or str(row_number)
+            source = f"{path}:row {row_number}"
+            text = record.get("text")
+            if not isinstance(text, str) or not text.strip():
+                yield ArticleFailure(article_id, source, "empty text")
+                continue
+            fields = {c: str(record[c]) for c in METADATA_COLUMNS if c in record and pd.notna(record[c])}
+            yield _checked(Article(id=article_id, text=text.replace("\r\n", "\n"), source=source, **fields))

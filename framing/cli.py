@@ -1,0 +1,412 @@
+"""The ``framing`` command: a thin shell over ``framing.api``.
+
+Every table a command produces is printed on the terminal (``--format table|csv|jsonl``) or written
+with ``--output FILE`` in the format its extension names (.csv, .jsonl, .parquet).
+
+Exit codes: 0 success; 1 internal error; 2 bad input (the message names the file and row);
+3 partial run (some articles failed, listed in the errors file); 4 model refused; 130 interrupted.
+Heavy libraries are imported inside the commands so that ``framing --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from framing.errors import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_PARTIAL, FramingError, InputError
+
+app = typer.Typer(
+    help="Tag news passages with the frames they carry, score each article's framing mix and compare "
+    "articles or outlets side by side.\n\nExample: framing compare examples/peru-mexico/*.txt\n\n"
+    "Exit codes: 0 ok, 1 internal error, 2 bad input, 3 partial run (see the errors file), 4 model refused, 130 interrupted.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    rich_markup_mode=None,
+)
+corpus_app = typer.Typer(help="Check and describe labeled data.\n\nExample: framing corpus check labeled/", no_args_is_help=True)
+app.add_typer(corpus_app, name="corpus")
+
+_state = {"debug": False, "quiet": False}
+
+
+class Format(str, Enum):
+    table = "table"
+    csv = "csv"
+    jsonl = "jsonl"
+
+
+class Unit(str, Enum):
+    article = "article"
+    outlet = "outlet"
+
+
+OutputOption = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the table to FILE; format from the extension (.csv, .jsonl, .parquet). Example: --output mixes.csv")]
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="How to print the table when there is no --output. Example: --format csv")]
+ModelOption = Annotated[Optional[Path], typer.Option("--model", "-m", help="Model folder to use instead of the default in models/. Example: --model models/embed-20261122-101500-ab12cd34")]
+CodebookOption = Annotated[Optional[Path], typer.Option("--codebook", help="Codebook TOML file; the model must have been trained for it. Example: --codebook my-frames.toml")]
+MetadataOption = Annotated[Optional[Path], typer.Option("--metadata", help="Table with id (or file), outlet, title, published, kind per article; default: metadata.csv beside the inputs. Example: --metadata outlets.csv")]
+
+
+@app.callback()
+def _global(
+    debug: Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors. Example: framing --debug score a.txt")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or notes on stderr. Example: framing -q score archive/ -o mixes.csv")] = False,
+) -> None:
+    _state["debug"] = debug
+    _state["quiet"] = quiet
+
+
+def _note(message: str) -> None:
+    if not _state["quiet"]:
+        typer.echo(message, err=True)
+
+
+def _emit(table, output: Path | None, fmt: Format, title: str = "") -> None:
+    """Print a table or write it to --output."""
+    if output is not None:
+        from framing.tables import write_table
+
+        write_table(table, output)
+        _note(f"wrote {len(table)} rows to {output}")
+        return
+    if fmt is Format.csv:
+        table.to_csv(sys.stdout, index=False)
+    elif fmt is Format.jsonl:
+        text = table.to_json(orient="records", lines=True, force_ascii=False)
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    else:
+        _print_table(table, title)
+
+
+def _print_table(table, title: str = "") -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    rich_table = Table(title=title or None, show_lines=False)
+    for column in table.columns:
+        rich_table.add_column(str(column), overflow="fold", max_width=60 if column == "text" else None)
+    for row in table.itertuples(index=False):
+        rich_table.add_row(*[_cell(v) for v in row])
+    Console(width=max(160, Console().width)).print(rich_table)
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    text = str(value)
+    return text if len(text) <= 240 else text[:237] + "..."
+
+
+def _progress(total: int | None, unit: str):
+    """A tqdm bar on a terminal (rate and remaining time); nothing when piped or --quiet."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit=unit, disable=_state["quiet"] or not sys.stderr.isatty(), file=sys.stderr, dynamic_ncols=True)
+
+
+@app.command()
+def classify(
+    input: Annotated[str, typer.Argument(help="CSV, JSONL or Parquet file with a 'text' column (optional 'id'), or - for one passage per line on stdin. Example: passages.csv")],
+    output: OutputOption = None,
+    format: FormatOption = Format.table,
+    model: ModelOption = None,
+    codebook: CodebookOption = None,
+) -> None:
+    """Tag passages with frame probabilities and labels.
+
+    Output columns: id, text, p_<frame> for every frame of the codebook, labels (frames over their threshold, joined with ';').
+
+    Example: echo "Lima expelled Mexico's ambassador, citing interference." | framing classify -
+    """
+    from framing import api
+
+    texts = api.read_passage_input(input)
+    table = api.classify(texts, api.load_scoring_model(model, codebook))
+    _emit(table, output, format, "passages")
+
+
+@app.command()
+def score(
+    paths: Annotated[list[str], typer.Argument(help=".txt, .md or .html articles, folders of them, or a CSV/JSONL/Parquet table with text and optional id, outlet, title, published. Example: examples/peru-mexico/")],
+    output: OutputOption = None,
+    passages: Annotated[Optional[Path], typer.Option("--passages", help="Also write the passage table (article id, outlet, passage index, character span, text, probabilities, labels). Example: --passages passages.parquet")] = None,
+    errors: Annotated[Optional[Path], typer.Option("--errors", help="Where to list the articles that could not be scored, with the reason; default: <output>.errors.csv. Example: --errors failed.csv")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run: skip the articles already in its checkpoint. Example: framing score archive/ -o mixes.csv --resume")] = False,
+    engine: Annotated[str, typer.Option("--engine", help="'local' (one process) or 'dask' (partitions scored by parallel workers). Example: --engine dask --workers 2")] = "local",
+    workers: Annotated[int, typer.Option("--workers", help="Number of Dask workers for a local cluster. Example: --workers 4")] = 2,
+    scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Address of an existing Dask scheduler instead of a local cluster. Example: --scheduler tcp://10.0.0.5:8786")] = None,
+    format: FormatOption = Format.table,
+    metadata: MetadataOption = None,
+    model: ModelOption = None,
+    codebook: CodebookOption = None,
+) -> None:
+    """Score each article's framing mix: the share of every frame and of none, weighted by passage length, and the dominant frame.
+
+    Example: framing score examples/peru-mexico/*.txt --output mixes.csv --passages passages.csv
+    """
+    import tempfile
+
+    from framing import api
+
+    scoring_model = api.load_scoring_model(model, codebook)
+    target = output or Path(tempfile.mkdtemp(prefix="framing-")) / "articles.jsonl"
+    if engine == "dask":
+        from framing.distributed import score_with_dask
+
+        summary = score_with_dask(paths, target, passages, errors, scoring_model, metadata, workers=workers, scheduler=scheduler)
+    elif engine == "local":
+        with _progress(None, "article") as bar:
+            summary = api.score_to_files(paths, target, passages, errors, scoring_model, metadata, resume=resume, progress=bar.update)
+    else:
+        raise InputError(f"--engine {engine!r}: use 'local' or 'dask'")
+    for source, warning in summary.warnings:
+        _note(f"warning: {source}: {warning}")
+    if output is None:
+        from framing.tables import read_table
+
+        _emit(read_table(target, required=()), None, format, "articles")
+    else:
+        _note(f"scored {summary.articles_scored} articles ({summary.passages_scored} passages) -> {output}"
+              + (f" (+{summary.resumed_articles} from the checkpoint)" if summary.resumed_articles else ""))
+    if passages:
+        _note(f"passages -> {passages}")
+    if summary.failures:
+        _note(f"{len(summary.failures)} article(s) failed, listed in {summary.outputs['errors']}")
+        raise typer.Exit(EXIT_PARTIAL)
+
+
+@app.command()
+def compare(
+    paths: Annotated[list[str], typer.Argument(help="Articles telling the same story: files, folders or a table (as for score). Example: examples/peru-mexico/*.txt")],
+    by: Annotated[Unit, typer.Option("--by", help="Compare articles, or outlets (needs an outlet per article, from --metadata or the table). Example: --by outlet")] = Unit.article,
+    name: Annotated[Optional[str], typer.Option("--name", help="Report folder name under --reports-dir; default: the inputs' folder name. Example: --name peru-mexico")] = None,
+    reports_dir: Annotated[Path, typer.Option("--reports-dir", help="Where report folders go. Example: --reports-dir out/reports")] = Path("reports"),
+    bootstrap: Annotated[int, typer.Option("--bootstrap", min=100, help="Bootstrap resamples for the intervals. Example: --bootstrap 5000")] = 2000,
+    confidence: Annotated[float, typer.Option("--confidence", min=0.5, max=0.999, help="Interval coverage. Example: --confidence 0.9")] = 0.95,
+    evidence: Annotated[int, typer.Option("--evidence", min=1, help="Evidence passages per article and frame. Example: --evidence 3")] = 2,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap, for reproducible intervals. Example: --seed 7")] = 0,
+    output: OutputOption = None,
+    format: FormatOption = Format.table,
+    metadata: MetadataOption = None,
+    model: ModelOption = None,
+    codebook: CodebookOption = None,
+) -> None:
+    """Compare articles (or outlets) side by side: mixes with bootstrap intervals, Jensen-Shannon distances,
+    evidence passages, a stacked-bar chart and an HTML report, all under reports/<name>/.
+
+    Example: framing compare examples/peru-mexico/*.txt --name peru-mexico
+    """
+    from framing import api
+
+    report_dir = reports_dir / (name or api.default_report_name(paths))
+    comparison, files, failures = api.compare(paths, report_dir, by=by.value, model=api.load_scoring_model(model, codebook), metadata_path=metadata,
+                                              n_bootstrap=bootstrap, confidence=confidence, n_evidence=evidence, seed=seed)
+    labels = [c.removeprefix("share_") for c in comparison.mixes.columns if c.startswith("share_")]
+    summary = comparison.mixes[["unit", "n_passages"]].copy()
+    for label in labels:
+        summary[label] = [f"{s:.2f} [{lo:.2f}, {hi:.2f}]" for s, lo, hi in comparison.mixes[[f"share_{label}", f"low_{label}", f"high_{label}"]].to_numpy()]
+    summary["dominant"] = comparison.mixes["dominant_frame"]
+    _emit(comparison.mixes if output else summary, output, format, f"framing mix by {by.value} (share [{confidence:.0%} interval])")
+    if format is Format.table and output is None:
+        _print_table(comparison.distances, "Jensen-Shannon distance between mixes")
+    _note(f"report: {files['report.html']} (tables: {', '.join(sorted(n for n in files if n.endswith('.csv')))}; chart: {files['chart.png']})")
+    if failures:
+        _note(f"{len(failures)} article(s) failed, listed in {files['errors.csv']}")
+        raise typer.Exit(EXIT_PARTIAL)
+
+
+DataOption = Annotated[Path, typer.Option("--data", help="Labeled file or folder (JSONL/CSV/Parquet with id, text, labels, story). Example: --data labeled/")]
+
+
+def _training_data(data: Path, codebook_path: Path | None, strict: bool):
+    from framing import api
+    from framing.corpus import test_stories
+
+    codebook = api.load_codebook_for(codebook_path)
+    corpus, problems = api.checked_corpus(data, codebook, strict_schema=strict)
+    if problems:
+        shown = "\n".join(f"  {p}" for p in problems[:20])
+        raise InputError(f"{data}: the labeled data fails `framing corpus check` ({len(problems)} problem(s)):\n{shown}")
+    held_out = test_stories(data if data.is_dir() else data.parent)
+    return codebook, corpus, held_out
+
+
+@app.command()
+def train(
+    data: DataOption = Path("labeled"),
+    model: Annotated[str, typer.Option("--model", help="Model family: tfidf, embed or finetune. Example: --model tfidf")] = "embed",
+    codebook: CodebookOption = None,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed; the same data and seed give the same metrics. Example: --seed 1")] = 0,
+    folds: Annotated[int, typer.Option("--folds", min=2, help="Cross-validation folds (grouped by story). Example: --folds 10")] = 5,
+    models_dir: Annotated[Optional[Path], typer.Option("--models-dir", help="Where versioned model folders go; default: models/. Example: --models-dir /data/models")] = None,
+    promote: Annotated[bool, typer.Option("--promote/--no-promote", help="Make the new model the default if it is not worse on the held-out stories. Example: --no-promote")] = True,
+    strict: Annotated[bool, typer.Option("--strict/--lenient", help="Require the full corpus schema (story, register, source, annotator, 15-120 words); --lenient for custom data. Example: --lenient")] = True,
+) -> None:
+    """Train a model on labeled data and save it as a new versioned folder with its card.
+
+    The training data must pass `framing corpus check`. The stories in <data>/test_stories.txt are held out;
+    the new model becomes the default only if its held-out macro-F1 is at least the current default's.
+
+    Example: framing train --data labeled/ --model embed --seed 0
+    """
+    from framing.evaluation import metrics_table, train_and_register
+    from framing.models import models_dir as default_models_dir
+
+    codebook_obj, corpus, held_out = _training_data(data, codebook, strict)
+    result = train_and_register(model, corpus, codebook_obj, held_out, models_dir or default_models_dir(), seed=seed, folds=folds, promote=promote,
+                                data_description=f"{len(corpus)} labeled passages from {data}")
+    for evaluation in result.evaluations:
+        _print_table(metrics_table(evaluation.metrics), f"{evaluation.name}: {evaluation.metrics['description']}")
+    _note(f"model saved to {result.folder}; {result.promotion_note}")
+
+
+@app.command()
+def evaluate(
+    data: DataOption = Path("labeled"),
+    model: Annotated[str, typer.Option("--model", help="A model family to cross-validate (tfidf, embed, finetune) or a model folder to test on the held-out stories. Example: --model tfidf")] = "embed",
+    codebook: CodebookOption = None,
+    folds: Annotated[int, typer.Option("--folds", min=2, help="Cross-validation folds (grouped by story). Example: --folds 10")] = 5,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed. Example: --seed 1")] = 0,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the metrics as JSON. Example: --output metrics.json")] = None,
+    report: Annotated[Optional[Path], typer.Option("--report", help="Write a Markdown report: metrics, co-occurrence table, worst errors. Example: --report evaluation.md")] = None,
+    strict: Annotated[bool, typer.Option("--strict/--lenient", help="Require the full corpus schema; --lenient for custom data. Example: --lenient")] = True,
+) -> None:
+    """Cross-validated per-frame precision, recall, F1 and calibration, and the held-out-story test.
+
+    Example: framing evaluate --data labeled/ --model tfidf --report tfidf.md
+    """
+    from framing.corpus import split_by_story
+    from framing.evaluation import cross_validate, evaluate_model, evaluation_report, metrics_table, save_metrics
+    from framing.models import FAMILIES, load_model
+    from framing.tables import write_text_atomic
+
+    codebook_obj, corpus, held_out = _training_data(data, codebook, strict)
+    train_part, test_part = split_by_story(corpus, held_out)
+    if model in FAMILIES:
+        evaluations = [cross_validate(model, train_part, codebook_obj, folds=folds, seed=seed)]
+    else:
+        loaded = load_model(Path(model), codebook=codebook_obj)
+        if test_part.empty:
+            raise InputError(f"{data}: no held-out stories to test {model} on (list them in test_stories.txt)")
+        evaluations = [evaluate_model(loaded, test_part, "held-out stories", f"{model} tested on {len(test_part)} passages of {test_part['story'].nunique()} held-out stories.")]
+    for evaluation in evaluations:
+        _print_table(metrics_table(evaluation.metrics), f"{evaluation.name}: {evaluation.metrics['description']}")
+    if output:
+        save_metrics(output, evaluations)
+        _note(f"metrics -> {output}")
+    if report:
+        write_text_atomic(report, evaluation_report(evaluations, codebook_obj, f"Evaluation: {model} on {data}"))
+        _note(f"report -> {report}")
+
+
+@corpus_app.command("check")
+def corpus_check(
+    data: Annotated[Path, typer.Argument(help="Labeled file or folder. Example: labeled/")] = Path("labeled"),
+    codebook: CodebookOption = None,
+    strict: Annotated[bool, typer.Option("--strict/--lenient", help="Require the full corpus schema; --lenient checks only id, text, labels and duplicates. Example: --lenient")] = True,
+) -> None:
+    """Validate labeled data: schema, label names against the codebook, empty or over-long text, exact and near duplicates.
+
+    Prints one located problem per line (file:row (id)) and exits with 2 if there is any.
+
+    Example: framing corpus check labeled/
+    """
+    from framing import api
+
+    corpus, problems = api.checked_corpus(data, api.load_codebook_for(codebook), strict_schema=strict)
+    for problem in problems:
+        typer.echo(str(problem))
+    if problems:
+        typer.echo(f"{len(problems)} problem(s) in {len(corpus)} rows", err=True)
+        raise typer.Exit(EXIT_INPUT)
+    _note(f"ok: {len(corpus)} rows, no problems")
+
+
+@corpus_app.command("stats")
+def corpus_stats(
+    data: Annotated[Path, typer.Argument(help="Labeled file or folder. Example: labeled/")] = Path("labeled"),
+    codebook: CodebookOption = None,
+    table: Annotated[str, typer.Option("--table", help="Which table: overall, per_frame, per_story, per_register, per_source, or all. Example: --table per_story")] = "all",
+    output: OutputOption = None,
+    format: FormatOption = Format.table,
+) -> None:
+    """Statistics of labeled data: counts per frame, story, register and source.
+
+    Example: framing corpus stats labeled/ --table per_frame
+    """
+    from framing import api
+    from framing.corpus import load_corpus, statistics
+
+    tables = statistics(load_corpus(data), api.load_codebook_for(codebook))
+    if table != "all" and table not in tables:
+        raise InputError(f"--table {table!r}: choose one of all, {', '.join(tables)}")
+    for name, frame in tables.items():
+        if table in ("all", name):
+            _emit(frame, output if table != "all" else None, format, name)
+
+
+@corpus_app.command("agreement")
+def corpus_agreement(
+    data: Annotated[Path, typer.Argument(help="The labeled folder with the corpus and the second annotation pass. Example: labeled/")] = Path("labeled"),
+    second: Annotated[Path, typer.Option("--second", help="The second, independent annotation (id, labels). Example: --second labeled/agreement/second-pass.jsonl")] = Path("labeled/agreement/second-pass.jsonl"),
+    first: Annotated[Path, typer.Option("--first", help="The first annotation of the same passages, before adjudication. Example: --first labeled/agreement/first-pass.jsonl")] = Path("labeled/agreement/first-pass.jsonl"),
+    report: Annotated[Path, typer.Option("--report", help="Where to write the agreement report. Example: --report labeled/AGREEMENT.md")] = Path("labeled/AGREEMENT.md"),
+    codebook: CodebookOption = None,
+) -> None:
+    """Per-frame Krippendorff's alpha between two independent annotations, and the adjudication record.
+
+    Example: framing corpus agreement labeled/ --report labeled/AGREEMENT.md
+    """
+    from framing import api
+    from framing.agreement import agreement_report
+
+    text, table = agreement_report(first, second, data, api.load_codebook_for(codebook))
+    from framing.tables import write_text_atomic
+
+    write_text_atomic(report, text)
+    _print_table(table, "Krippendorff's alpha per frame")
+    _note(f"report -> {report}")
+
+
+def _interrupt_on_sigterm(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def main() -> None:
+    import signal
+
+    import click
+
+    # A killed run (SIGTERM) unwinds like Ctrl-C: checkpoints are closed on complete rows.
+    signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
+    try:
+        code = app(standalone_mode=False)
+    except click.exceptions.Abort:
+        typer.echo("interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except KeyboardInterrupt:
+        typer.echo("interrupted: finished work is kept; run the same command with --resume to continue", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except FramingError as exc:
+        if _state["debug"]:
+            raise
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except Exception as exc:
+        if _state["debug"]:
+            raise
+        typer.echo(f"error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", err=True)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,237 @@
+"""Labeled data: loading, checking, statistics and the held-out split.
+
+A labeled file is JSONL, CSV or Parquet with one passage (or article) per row:
+
+========== ===========================================================================================
+column     meaning
+========== ===========================================================================================
+id         unique identifier (required)
+text       the passage or article text (required)
+labels     the frames it carries: a JSON list in JSONL/Parquet, ``;``-separated in CSV; empty for none
+story      the dispute or story it belongs to; folds and the test split keep whole stories together
+register   wire, editorial, analysis, op-ed, official-statement, explainer, feature, live-blog,
+           press-briefing, interview (optional for custom data)
+source     ``seed`` (from the example articles) or ``constructed`` (written for the corpus)
+annotator  who labeled it
+========== ===========================================================================================
+
+``labeled/`` holds the default corpus in ``labeled/corpus/*.jsonl``; ``labeled/test_stories.txt`` names
+the stories held out for testing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from framing.codebook import NONE_LABEL, Codebook
+from framing.errors import InputError
+from framing.tables import TABLE_FORMATS, read_table
+
+REQUIRED_COLUMNS = ("id", "text", "labels")
+REGISTERS = ("wire", "editorial", "analysis", "op-ed", "official-statement", "explainer", "feature", "live-blog", "press-briefing", "interview")
+SOURCES = ("seed", "constructed", "real")
+TEST_STORIES_FILE = "test_stories.txt"
+MIN_WORDS, MAX_WORDS = 15, 120
+NEAR_DUPLICATE_SIMILARITY = 0.85
+
+
+def repository_labeled_dir() -> Path:
+    return Path(__file__).resolve().parents[1] / "labeled"
+
+
+def labeled_files(path: str | Path) -> list[Path]:
+    """The table files of a labeled folder (recursively), or the file itself."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file or folder")
+    if path.is_file():
+        return [path]
+    files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in TABLE_FORMATS)
+    if not files:
+        raise InputError(f"{path}: no .jsonl, .csv or .parquet files with labeled data")
+    return files
+
+
+def _parse_labels(value) -> list[str]:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return []
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [str(v).strip() for v in value if str(v).strip() and str(v).strip() != NONE_LABEL]
+    text = str(value).strip()
+    if text.startswith("["):
+        try:
+            return _parse_labels(json.loads(text))
+        except json.JSONDecodeError:
+            pass
+    return [part.strip() for part in text.replace(",", ";").split(";") if part.strip() and part.strip() != NONE_LABEL]
+
+
+def load_corpus(path: str | Path) -> pd.DataFrame:
+    """All labeled rows of a file or folder, with ``labels`` as lists and a ``file`` column."""
+    frames = []
+    for file in labeled_files(path):
+        table = read_table(file, required=("text",))
+        missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
+        if missing:
+            raise InputError(f"{file}: no {', '.join(repr(c) for c in missing)} column")
+        table = table.copy()
+        table["labels"] = [_parse_labels(v) for v in table["labels"]]
+        table["file"] = str(file)
+        table["row"] = np.arange(1, len(table) + 1)
+        frames.append(table)
+    corpus = pd.concat(frames, ignore_index=True)
+    corpus["id"] = corpus["id"].astype(str)
+    for column in ("story", "register", "source", "annotator"):
+        if column not in corpus.columns:
+            corpus[column] = ""
+        corpus[column] = corpus[column].fillna("").astype(str)
+    return corpus
+
+
+def label_matrix(corpus: pd.DataFrame, codebook: Codebook) -> np.ndarray:
+    names = codebook.frame_names
+    return np.array([[int(name in labels) for name in names] for labels in corpus["labels"]], dtype=int)
+
+
+def data_hash(corpus: pd.DataFrame) -> str:
+    """SHA-256 over the (id, text, labels) of every row, in id order: the training data's identity."""
+    digest = hashlib.sha256()
+    for row in corpus.sort_values("id")[["id", "text", "labels"]].itertuples(index=False):
+        digest.update(json.dumps([row.id, row.text, sorted(row.labels)], ensure_ascii=False).encode())
+    return digest.hexdigest()
+
+
+# -- checking -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    where: str  # "file:row N"
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+def _where(row) -> str:
+    return f"{row['file']}:row {row['row']} (id {row['id']})"
+
+
+def check_corpus(corpus: pd.DataFrame, codebook: Codebook, min_words: int = MIN_WORDS, max_words: int = MAX_WORDS, strict_schema: bool = True) -> list[Problem]:
+    """Every problem found: schema, label names, text length, duplicate ids, exact and near duplicates.
+
+    ``strict_schema`` also requires the corpus columns (story, register, source, annotator) with known
+    values; custom data sets (benchmarks, article-level data) are checked without it.
+    """
+    problems: list[Problem] = []
+    records = corpus.to_dict("records")
+    for row in records:
+        text = row["text"] if isinstance(row["text"], str) else ""
+        n_words = len(text.split())
+        if not text.strip():
+            problems.append(Problem(_where(row), "empty text"))
+        elif max_words and n_words > max_words:
+            problems.append(Problem(_where(row), f"text has {n_words} words, over the {max_words}-word limit"))
+        elif min_words and n_words < min_words:
+            problems.append(Problem(_where(row), f"text has {n_words} words, under the {min_words}-word minimum"))
+        unknown = codebook.validate_labels(row["labels"])
+        if unknown:
+            problems.append(Problem(_where(row), f"unknown frame {', '.join(map(repr, unknown))}; the codebook has {', '.join(codebook.frame_names)}"))
+        if len(set(row["labels"])) != len(row["labels"]):
+            problems.append(Problem(_where(row), "a label is repeated"))
+        if strict_schema:
+            if not row["story"]:
+                problems.append(Problem(_where(row), "no story"))
+            if row["register"] not in REGISTERS:
+                problems.append(Problem(_where(row), f"register {row['register']!r} is not one of {', '.join(REGISTERS)}"))
+            if row["source"] not in SOURCES:
+                problems.append(Problem(_where(row), f"source {row['source']!r} is not one of {', '.join(SOURCES)}"))
+            if not row["annotator"]:
+                problems.append(Problem(_where(row), "no annotator"))
+    for identifier, group in corpus.groupby("id"):
+        if len(group) > 1:
+            places = "; ".join(_where(r) for r in group.to_dict("records")[1:])
+            problems.append(Problem(_where(group.iloc[0]), f"id {identifier!r} is used again at {places}"))
+    problems.extend(_duplicates(corpus))
+    return problems
+
+
+def _duplicates(corpus: pd.DataFrame) -> list[Problem]:
+    """Exact duplicates (after normalising case and spaces) and near duplicates (cosine of word 1-3-gram TF-IDF)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    texts = [" ".join(str(t).lower().split()) for t in corpus["text"]]
+    rows = corpus.to_dict("records")
+    problems = []
+    first_seen: dict[str, int] = {}
+    for i, text in enumerate(texts):
+        if text in first_seen:
+            problems.append(Problem(_where(rows[i]), f"exact duplicate of {_where(rows[first_seen[text]])}"))
+        else:
+            first_seen.setdefault(text, i)
+    if len(texts) < 2:
+        return problems
+    X = TfidfVectorizer(ngram_range=(1, 3), sublinear_tf=True).fit_transform(texts)
+    exact = {i for i, t in enumerate(texts) if first_seen[t] != i}
+    for start in range(0, X.shape[0], 2000):
+        similarity = (X[start : start + 2000] @ X.T).toarray()
+        for offset, i in enumerate(range(start, min(start + 2000, X.shape[0]))):
+            for j in np.flatnonzero(similarity[offset, :i] >= NEAR_DUPLICATE_SIMILARITY):
+                if i not in exact and texts[i] != texts[j]:
+                    problems.append(Problem(_where(rows[i]), f"near duplicate ({similarity[offset, j]:.2f}) of {_where(rows[j])}"))
+    return problems
+
+
+# -- split and statistics ---------------------------------------------------------------------------
+
+
+def test_stories(labeled_dir: str | Path) -> list[str]:
+    path = Path(labeled_dir) / TEST_STORIES_FILE
+    if not path.is_file():
+        return []
+    return [line.split("#")[0].strip() for line in path.read_text(encoding="utf-8").splitlines() if line.split("#")[0].strip()]
+
+
+def split_by_story(corpus: pd.DataFrame, held_out: Iterable[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    held_out = set(held_out)
+    is_test = corpus["story"].isin(held_out)
+    return corpus[~is_test].reset_index(drop=True), corpus[is_test].reset_index(drop=True)
+
+
+def statistics(corpus: pd.DataFrame, codebook: Codebook) -> dict[str, pd.DataFrame]:
+    """Tables describing the corpus: overall counts, and per frame, story, register, source and split."""
+    Y = label_matrix(corpus, codebook)
+    n_labels = Y.sum(axis=1)
+    words = corpus["text"].str.split().str.len()
+    overall = pd.DataFrame(
+        [
+            ("passages", len(corpus)),
+            ("stories", corpus["story"].nunique()),
+            ("registers", corpus["register"].nunique()),
+            ("none (no frame)", f"{int((n_labels == 0).sum())} ({(n_labels == 0).mean():.1%})"),
+            ("multi-label (2+ frames)", f"{int((n_labels >= 2).sum())} ({(n_labels >= 2).mean():.1%})"),
+            ("words per passage: min / median / max", f"{words.min()} / {int(words.median())} / {words.max()}"),
+        ],
+        columns=["statistic", "value"],
+    )
+    per_frame = pd.DataFrame(
+        {"frame": codebook.frame_names + [NONE_LABEL], "passages": list(Y.sum(axis=0)) + [int((n_labels == 0).sum())]}
+    )
+    per_frame["share"] = (per_frame["passages"] / len(corpus)).round(3)
+
+    def by(column: str) -> pd.DataFrame:
+        table = pd.DataFrame(Y, columns=codebook.frame_names)
+        table[NONE_LABEL] = (n_labels == 0).astype(int)
+        table[column] = corpus[column].values
+        grouped = table.groupby(column).sum()
+        grouped.insert(0, "passages", corpus.groupby(column).size())
+        return grouped.reset_index()
+
+    return {"overall": overall, "per_frame": per_frame, "per_story": by("story"), "per_register": by("register"), "per_source": by("source")}

@@ -1,0 +1,236 @@
+"""Training and evaluation: metrics, cross-validation grouped by story, held-out tests, reports, promotion.
+
+Metrics (``metrics``) for an (n, F) truth matrix and probabilities cut at per-frame thresholds:
+per frame precision, recall, F1, support and threshold; micro and macro F1; and the expected
+calibration error (10 equal-width bins, averaged over frames).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from framing.codebook import NONE_LABEL, Codebook
+from framing.corpus import data_hash, label_matrix, split_by_story
+from framing.models.base import library_versions, out_of_fold_splits
+
+
+def expected_calibration_error(truth: np.ndarray, probabilities: np.ndarray, bins: int = 10) -> float:
+    """Mean over frames of the binary ECE: the bin-weighted gap between mean probability and frequency."""
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    errors = []
+    for j in range(truth.shape[1]):
+        p, y = probabilities[:, j], truth[:, j]
+        which = np.clip(np.digitize(p, edges[1:-1]), 0, bins - 1)
+        gap = sum(abs(p[which == b].mean() - y[which == b].mean()) * (which == b).sum() for b in range(bins) if (which == b).any())
+        errors.append(gap / len(p))
+    return float(np.mean(errors)) if errors else 0.0
+
+
+def metrics(truth: np.ndarray, probabilities: np.ndarray, thresholds: np.ndarray, frame_names: list[str]) -> dict:
+    from sklearn.metrics import f1_score, precision_recall_fscore_support
+
+    predicted = (probabilities >= thresholds[None, :]).astype(int)
+    precision, recall, f1, support = precision_recall_fscore_support(truth, predicted, average=None, zero_division=0, labels=range(len(frame_names)))
+    return {
+        "n": int(len(truth)),
+        "per_frame": {
+            name: {"precision": round(float(p), 4), "recall": round(float(r), 4), "f1": round(float(f), 4), "support": int(s), "threshold": round(float(t), 2)}
+            for name, p, r, f, s, t in zip(frame_names, precision, recall, f1, support, thresholds)
+        },
+        "micro_f1": round(float(f1_score(truth, predicted, average="micro", zero_division=0)), 4),
+        "macro_f1": round(float(f1_score(truth, predicted, average="macro", zero_division=0)), 4),
+        "ece": round(expected_calibration_error(truth, probabilities), 4),
+    }
+
+
+@dataclass
+class Evaluation:
+    """Out-of-fold or held-out predictions with their metrics."""
+
+    name: str
+    description: str
+    corpus: pd.DataFrame
+    truth: np.ndarray
+    probabilities: np.ndarray
+    thresholds: np.ndarray
+    metrics: dict
+
+
+def cross_validate(family: str, corpus: pd.DataFrame, codebook: Codebook, folds: int = 5, seed: int = 0, params: dict | None = None) -> Evaluation:
+    """K-fold cross-validation, whole stories kept in one fold when the data has stories.
+
+    Each fold's model tunes its own thresholds on its training part (inner folds), so the thresholds
+    applied to a fold never saw it.
+    """
+    from framing.models import make_model
+    from framing.models.encoder import cached_embeddings
+
+    texts = corpus["text"].tolist()
+    Y = label_matrix(corpus, codebook)
+    groups = corpus["story"].to_numpy() if corpus["story"].astype(bool).all() else None
+    probabilities = np.zeros(Y.shape)
+    thresholds = np.zeros(Y.shape)
+    with cached_embeddings():
+        for train_index, test_index in out_of_fold_splits(len(texts), groups, folds, seed):
+            model = make_model(family, codebook, seed=seed, **(params or {}))
+            model.fit([texts[i] for i in train_index], Y[train_index], groups=None if groups is None else groups[train_index])
+            probabilities[test_index] = model.predict_proba([texts[i] for i in test_index])
+            thresholds[test_index] = model.thresholds
+    predicted = probabilities >= thresholds
+    result = metrics(Y, predicted.astype(float), np.full(Y.shape[1], 0.5), codebook.frame_names)
+    # Calibration is a property of the probabilities, not of the cut: recompute it on them.
+    result["ece"] = round(expected_calibration_error(Y, probabilities), 4)
+    for name, column in zip(codebook.frame_names, thresholds.T):
+        result["per_frame"][name]["threshold"] = round(float(column.mean()), 2)
+    grouping = "grouped by story" if groups is not None else "not grouped (the data has no stories)"
+    description = f"{folds}-fold cross-validation, {grouping}, {len(corpus)} passages; thresholds tuned inside each training fold."
+    return Evaluation("cross-validation", description, corpus, Y, probabilities, thresholds.mean(axis=0), result | {"description": description})
+
+
+def evaluate_model(model, corpus: pd.DataFrame, name: str, description: str) -> Evaluation:
+    Y = label_matrix(corpus, model.codebook)
+    probabilities = model.predict_proba(corpus["text"].tolist())
+    result = metrics(Y, probabilities, model.thresholds, model.codebook.frame_names)
+    return Evaluation(name, description, corpus, Y, probabilities, model.thresholds, result | {"description": description})
+
+
+def cooccurrence(evaluation: Evaluation, frame_names: list[str]) -> pd.DataFrame:
+    """Rows: true frames (and none); columns: predicted frames (and none); cells: passages with both."""
+    predicted = evaluation.probabilities >= evaluation.thresholds[None, :]
+    truth = evaluation.truth.astype(bool)
+    truth_ext = np.hstack([truth, ~truth.any(axis=1, keepdims=True)])
+    predicted_ext = np.hstack([predicted, ~predicted.any(axis=1, keepdims=True)])
+    labels = frame_names + [NONE_LABEL]
+    table = truth_ext.T.astype(int) @ predicted_ext.astype(int)
+    return pd.DataFrame(table, index=[f"true {x}" for x in labels], columns=[f"predicted {x}" for x in labels])
+
+
+def worst_errors(evaluation: Evaluation, frame_names: list[str], n: int = 20) -> pd.DataFrame:
+    """The confident mistakes: passage-frame pairs with the largest gap between probability and label."""
+    gaps = np.abs(evaluation.probabilities - evaluation.truth)
+    wrong = (evaluation.probabilities >= evaluation.thresholds[None, :]) != evaluation.truth.astype(bool)
+    rows = []
+    for i, j in zip(*np.nonzero(wrong)):
+        rows.append({
+            "id": evaluation.corpus["id"].iloc[i], "frame": frame_names[j],
+            "error": "false positive" if evaluation.truth[i, j] == 0 else "false negative",
+            "probability": round(float(evaluation.probabilities[i, j]), 3), "gap": float(gaps[i, j]),
+            "labels": ";".join(evaluation.corpus["labels"].iloc[i]), "text": evaluation.corpus["text"].iloc[i],
+        })
+    table = pd.DataFrame(rows, columns=["id", "frame", "error", "probability", "gap", "labels", "text"])
+    return table.sort_values("gap", ascending=False).head(n).drop(columns="gap").reset_index(drop=True)
+
+
+def _markdown_table(frame: pd.DataFrame, index: bool = False) -> str:
+    frame = frame.reset_index() if index else frame
+    header = "| " + " | ".join(map(str, frame.columns)) + " |"
+    rule = "| " + " | ".join("---" for _ in frame.columns) + " |"
+    body = ["| " + " | ".join(str(v).replace("|", "\\|").replace("\n", " ") for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join([header, rule, *body])
+
+
+def metrics_table(result: dict) -> pd.DataFrame:
+    rows = [{"frame": name, **values} for name, values in result["per_frame"].items()]
+    rows.append({"frame": "micro", "f1": result["micro_f1"]})
+    rows.append({"frame": "macro", "f1": result["macro_f1"]})
+    return pd.DataFrame(rows).fillna("")
+
+
+def evaluation_report(evaluations: list[Evaluation], codebook: Codebook, title: str, n_errors: int = 20) -> str:
+    lines = [f"# {title}", "", f"Codebook `{codebook.name}` {codebook.version}; generated {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC.", ""]
+    for evaluation in evaluations:
+        lines += [f"## {evaluation.name}", "", evaluation.metrics["description"], "", _markdown_table(metrics_table(evaluation.metrics)), ""]
+        lines += [f"Expected calibration error: {evaluation.metrics['ece']:.3f}", ""]
+        lines += ["### Frame co-occurrence (true x predicted)", "", _markdown_table(cooccurrence(evaluation, codebook.frame_names), index=True), ""]
+        lines += [f"### The {n_errors} most confident errors, for annotators to review", "", _markdown_table(worst_errors(evaluation, codebook.frame_names, n_errors)), ""]
+    return "\n".join(lines)
+
+
+# -- training, versioning and promotion ---------------------------------------------------------------------
+
+
+@dataclass
+class TrainingResult:
+    model: object
+    folder: Path
+    evaluations: list[Evaluation]
+    promoted: bool
+    promotion_note: str
+
+
+def train_and_register(
+    family: str, corpus: pd.DataFrame, codebook: Codebook, held_out_stories: list[str], models_root: Path, seed: int = 0,
+    folds: int = 5, params: dict | None = None, promote: bool = True, data_description: str = "",
+) -> TrainingResult:
+    """Train on the stories not held out, evaluate (cross-validation and held-out test), save a new versioned
+    model folder with its card, and promote it to default only if it is not worse on the held-out split."""
+    from framing.models import DEFAULT_POINTER, load_model, make_model
+    from framing.models.encoder import cached_embeddings
+    from framing.tables import write_text_atomic
+
+    train, test = split_by_story(corpus, held_out_stories)
+    if train.empty:
+        raise ValueError("every story is held out: nothing left to train on")
+    Y = label_matrix(train, codebook)
+    groups = train["story"].to_numpy() if train["story"].astype(bool).all() else None
+    started = time.perf_counter()
+    with cached_embeddings():
+        evaluations = [cross_validate(family, train, codebook, folds=folds, seed=seed, params=params)]
+        model = make_model(family, codebook, seed=seed, **(params or {}))
+        model.fit(train["text"].tolist(), Y, groups=groups)
+        if not test.empty:
+            evaluations.append(evaluate_model(model, test, "held-out stories", f"Trained on {len(train)} passages; tested on {len(test)} passages of {test['story'].nunique()} stories never seen in training: {', '.join(sorted(test['story'].unique()))}."))
+    model.card.data_hash = data_hash(train)
+    model.card.data_description = data_description or f"{len(train)} passages of {train['story'].nunique()} stories"
+    model.card.n_train = len(train)
+    model.card.seed = seed
+    model.card.metrics = {e.name: e.metrics for e in evaluations}
+    model.card.versions = library_versions()
+    model.card.notes = [f"training took {time.perf_counter() - started:.0f} s including evaluation"]
+
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    folder = models_root / f"{family}-{stamp}-{model.card.data_hash[:8]}"
+    model.save(folder)
+    (folder / "evaluation.md").write_text(evaluation_report(evaluations, codebook, f"Evaluation of {folder.name}"), encoding="utf-8")
+
+    promoted, note = False, "not promoted (--no-promote)"
+    if promote:
+        promoted, note = _decide_promotion(model, test, models_root, codebook, load_model)
+        if promoted:
+            write_text_atomic(models_root / DEFAULT_POINTER, folder.name + "\n")
+    return TrainingResult(model, folder, evaluations, promoted, note)
+
+
+def _decide_promotion(model, test: pd.DataFrame, models_root: Path, codebook: Codebook, load_model) -> tuple[bool, str]:
+    """Promote only if the new model's macro-F1 on the fixed held-out split is at least the current default's,
+    both measured now on the same passages."""
+    from framing.errors import FramingError
+    from framing.models import DEFAULT_POINTER
+
+    pointer = models_root / DEFAULT_POINTER
+    if not pointer.is_file():
+        return True, "promoted: there was no default model"
+    if test.empty:
+        return False, "not promoted: there is no held-out split to compare on"
+    try:
+        current = load_model(models_root / pointer.read_text().strip(), codebook=codebook)
+    except FramingError as exc:
+        return False, f"not promoted: the current default cannot be compared ({exc})"
+    new_f1 = evaluate_model(model, test, "new", "").metrics["macro_f1"]
+    old_f1 = evaluate_model(current, test, "current", "").metrics["macro_f1"]
+    if new_f1 >= old_f1:
+        return True, f"promoted: held-out macro-F1 {new_f1:.4f} >= current default's {old_f1:.4f}"
+    return False, f"not promoted: held-out macro-F1 {new_f1:.4f} < current default's {old_f1:.4f}"
+
+
+def save_metrics(path: Path, evaluations: list[Evaluation]) -> None:
+    from framing.tables import write_text_atomic
+
+    write_text_atomic(path, json.dumps({e.name: e.metrics for e in evaluations}, indent=2) + "\n")

@@ -1,0 +1,213 @@
+"""The contract every model family follows, and what they share.
+
+A frame model is a scikit-learn style estimator:
+
+- ``fit(texts, Y, groups=None)``: ``Y`` is an (n, n_frames) 0/1 matrix in the codebook's frame order;
+  ``groups`` (stories) keep the out-of-fold predictions used for threshold tuning honest.
+- ``predict_proba(texts)``: an (n, n_frames) array of calibrated probabilities.
+- ``predict(texts)``: an (n, n_frames) boolean array, each frame cut at its own tuned threshold.
+- ``save(folder)`` / ``load(folder)``: a folder with ``model.json`` (family, format version, codebook,
+  thresholds, parameters, card, SHA-256 of every weight file) and weights in safetensors or skops
+  files. Nothing is unpickled: skops loads only types on an explicit allow-list.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from dataclasses import dataclass, field
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+
+from framing.codebook import Codebook, from_dict
+from framing.errors import ModelError
+from framing.tables import write_text_atomic
+
+FORMAT_VERSION = 1
+MODEL_FILE = "model.json"
+CARD_FILE = "MODEL_CARD.md"
+TRACKED_LIBRARIES = ("framing", "numpy", "scikit-learn", "skops", "torch", "transformers", "tokenizers", "onnxruntime", "safetensors")
+
+
+def library_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in TRACKED_LIBRARIES:
+        try:
+            versions[name] = importlib_metadata.version(name)
+        except importlib_metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def tune_thresholds(Y: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
+    """Per frame, the threshold that maximises F1 on out-of-fold probabilities (ties: closest to 0.5)."""
+    grid = np.round(np.arange(0.05, 0.951, 0.01), 2)
+    thresholds = np.full(Y.shape[1], 0.5)
+    for j in range(Y.shape[1]):
+        truth = Y[:, j].astype(bool)
+        if truth.sum() == 0:
+            continue
+        predicted = probabilities[:, j][:, None] >= grid[None, :]
+        tp = (predicted & truth[:, None]).sum(axis=0)
+        f1 = 2 * tp / (predicted.sum(axis=0) + truth.sum())
+        best = np.flatnonzero(np.isclose(f1, f1.max()))
+        thresholds[j] = grid[best[np.argmin(np.abs(grid[best] - 0.5))]]
+    return thresholds
+
+
+def out_of_fold_splits(n: int, groups: np.ndarray | None, n_splits: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """K folds, grouped (whole stories kept together) when groups are given and there are enough of them."""
+    from sklearn.model_selection import GroupKFold, KFold
+
+    if groups is not None and len(set(groups)) >= n_splits:
+        return list(GroupKFold(n_splits=n_splits, shuffle=True, random_state=seed).split(np.zeros(n), groups=groups))
+    return list(KFold(n_splits=n_splits, shuffle=True, random_state=seed).split(np.zeros(n)))
+
+
+@dataclass
+class ModelCard:
+    """What a model folder records about itself; rendered as MODEL_CARD.md."""
+
+    data_hash: str = ""
+    data_description: str = ""
+    n_train: int = 0
+    seed: int = 0
+    metrics: dict = field(default_factory=dict)
+    versions: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    created_by: str = ""
+
+
+class FrameClassifier:
+    """Base class of the model families. Subclasses implement ``_fit``, ``_scores``, ``_save`` and ``_load``."""
+
+    family: ClassVar[str] = ""
+    # Folds used to get out-of-fold probabilities for threshold tuning.
+    threshold_folds: ClassVar[int] = 5
+
+    def __init__(self, codebook: Codebook, seed: int = 0, **params):
+        self.codebook = codebook
+        self.seed = seed
+        self.params = dict(self.default_params(), **params)
+        unknown = set(params) - set(self.default_params())
+        if unknown:
+            raise ValueError(f"unknown parameters for the {self.family} model: {', '.join(sorted(unknown))}")
+        self.thresholds = np.full(len(codebook.frames), 0.5)
+        self.card = ModelCard()
+
+    @classmethod
+    def default_params(cls) -> dict:
+        return {}
+
+    # -- scikit-learn style API --------------------------------------------------------------------
+    def get_params(self, deep: bool = True) -> dict:
+        return {"codebook": self.codebook, "seed": self.seed, **self.params}
+
+    def fit(self, texts: list[str], Y: np.ndarray, groups: np.ndarray | None = None) -> FrameClassifier:
+        texts = list(texts)
+        Y = np.asarray(Y, dtype=int)
+        if Y.shape != (len(texts), len(self.codebook.frames)):
+            raise ValueError(f"Y must have shape ({len(texts)}, {len(self.codebook.frames)}), got {Y.shape}")
+        self.thresholds = tune_thresholds(Y, self.out_of_fold_proba(texts, Y, groups))
+        self._fit(texts, Y)
+        return self
+
+    def out_of_fold_proba(self, texts: list[str], Y: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
+        """Probabilities for every passage from a model that did not see its fold (its story, when grouped)."""
+        probabilities = np.zeros(Y.shape, dtype=float)
+        for train_index, test_index in out_of_fold_splits(len(texts), groups, self.threshold_folds, self.seed):
+            fold_model = self.__class__(self.codebook, seed=self.seed, **self.params)
+            fold_model._fit([texts[i] for i in train_index], Y[train_index])
+            probabilities[test_index] = fold_model.predict_proba([texts[i] for i in test_index])
+        return probabilities
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, len(self.codebook.frames)))
+        return np.asarray(self._scores(texts), dtype=float)
+
+    def predict(self, texts: list[str]) -> np.ndarray:
+        return self.predict_proba(texts) >= self.thresholds[None, :]
+
+    # -- persistence -----------------------------------------------------------------------------
+    def save(self, folder: str | Path) -> Path:
+        from framing.models.card import render_card
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        weight_files = self._save(folder)
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "family": self.family,
+            "seed": self.seed,
+            "params": self.params,
+            "thresholds": {name: float(t) for name, t in zip(self.codebook.frame_names, self.thresholds)},
+            "codebook": self.codebook.to_dict(),
+            "codebook_fingerprint": self.codebook.fingerprint,
+            "files": {name: sha256_file(folder / name) for name in sorted(weight_files)},
+            "card": self.card.__dict__,
+        }
+        write_text_atomic(folder / MODEL_FILE, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+        write_text_atomic(folder / CARD_FILE, render_card(self, manifest))
+        return folder
+
+    def _fit(self, texts: list[str], Y: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def _scores(self, texts: list[str]) -> np.ndarray:
+        raise NotImplementedError
+
+    def _save(self, folder: Path) -> list[str]:
+        raise NotImplementedError
+
+    def _load(self, folder: Path) -> None:
+        raise NotImplementedError
+
+
+def read_manifest(folder: Path, expected_codebook: Codebook | None = None) -> dict:
+    """Read and check ``model.json``: format version, codebook and file checksums."""
+    manifest_path = folder / MODEL_FILE
+    if not manifest_path.is_file():
+        raise ModelError(f"{folder}: not a model folder (no {MODEL_FILE})")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelError(f"{manifest_path}: damaged model manifest ({exc})") from None
+    version = manifest.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ModelError(f"{folder}: model format version {version} is newer than this framing reads ({FORMAT_VERSION}); upgrade framing")
+    if expected_codebook is not None and manifest.get("codebook_fingerprint") != expected_codebook.fingerprint:
+        model_frames = ", ".join(f["name"] for f in manifest.get("codebook", {}).get("frames", []))
+        raise ModelError(
+            f"{folder}: the model was trained for another codebook (frames: {model_frames}); "
+            f"it cannot score frames {', '.join(expected_codebook.frame_names)}"
+        )
+    for name, digest in manifest.get("files", {}).items():
+        path = folder / name
+        if not path.is_file():
+            raise ModelError(f"{path}: model file missing")
+        if sha256_file(path) != digest:
+            raise ModelError(f"{path}: checksum does not match the model card; the file is damaged or was changed")
+    return manifest
+
+
+def restore(cls: type[FrameClassifier], folder: Path, manifest: dict) -> FrameClassifier:
+    codebook = from_dict(manifest["codebook"], source=str(folder / MODEL_FILE))
+    model = cls(codebook, seed=manifest.get("seed", 0), **manifest.get("params", {}))
+    model.thresholds = np.array([manifest["thresholds"][name] for name in codebook.frame_names], dtype=float)
+    model.card = ModelCard(**manifest.get("card", {}))
+    model._load(folder)
+    return model

@@ -1,0 +1,198 @@
+"""Reading and writing tables: CSV, JSONL and Parquet, chosen by the file's extension.
+
+Writers are atomic: rows go to a temporary file beside the target, which is renamed over the target
+only when the writer is closed without error. An interrupted run therefore never leaves a half-written
+output; it leaves either the previous file or nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+
+from framing.errors import InputError
+
+TABLE_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
+DEFAULT_CHUNK_ROWS = 10_000
+
+
+def table_format(path: str | Path) -> str:
+    suffix = Path(path).suffix.lower()
+    if suffix not in TABLE_FORMATS:
+        raise InputError(f"{path}: unknown table format {suffix or '(no extension)'!r}; use .csv, .jsonl or .parquet")
+    return TABLE_FORMATS[suffix]
+
+
+def is_table(path: str | Path) -> bool:
+    return Path(path).suffix.lower() in TABLE_FORMATS
+
+
+def iter_table(path: str | Path, chunk_rows: int = DEFAULT_CHUNK_ROWS, required: tuple[str, ...] = ("text",)) -> Iterator[pd.DataFrame]:
+    """Read a table in chunks of at most ``chunk_rows`` rows, so memory stays flat with file size.
+
+    Raises InputError naming the file (and the line or row where the format tells) for a missing
+    required column, broken CSV quoting, a truncated JSONL line or a damaged Parquet file.
+    """
+    path = Path(path)
+    fmt = table_format(path)
+    if not path.is_file():
+        raise InputError(f"{path}: file not found")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: the file is empty")
+    readers = {"csv": _iter_csv, "jsonl": _iter_jsonl, "parquet": _iter_parquet}
+    first = True
+    for chunk in readers[fmt](path, chunk_rows):
+        if first:
+            missing = [c for c in required if c not in chunk.columns]
+            if missing:
+                raise InputError(f"{path}: no {', '.join(repr(c) for c in missing)} column (columns: {', '.join(map(str, chunk.columns))})")
+            first = False
+        yield chunk
+    if first:
+        raise InputError(f"{path}: the table has no rows")
+
+
+def read_table(path: str | Path, required: tuple[str, ...] = ("text",)) -> pd.DataFrame:
+    chunks = list(iter_table(path, required=required))
+    return pd.concat(chunks, ignore_index=True)
+
+
+def _iter_csv(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    try:
+        # The python engine reports the line of a quoting error; dtype=str keeps ids like "007" intact.
+        reader = pd.read_csv(path, chunksize=chunk_rows, dtype=str, keep_default_na=False, engine="python", on_bad_lines="error", encoding="utf-8-sig")
+        yield from reader
+    except pd.errors.EmptyDataError:
+        raise InputError(f"{path}: the file is empty") from None
+    except (pd.errors.ParserError, csv.Error) as exc:
+        raise InputError(f"{path}: broken CSV ({_one_line(exc)})") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text at byte {exc.start}; save the table as UTF-8") from None
+
+
+def _iter_jsonl(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    rows: list[dict] = []
+    with path.open("r", encoding="utf-8-sig") as handle:
+        line_number = 0
+        try:
+            for line_number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise InputError(f"{path}:{line_number}: not valid JSON ({exc.msg}); is the file truncated?") from None
+                if not isinstance(row, dict):
+                    raise InputError(f"{path}:{line_number}: each line must be a JSON object")
+                rows.append(row)
+                if len(rows) >= chunk_rows:
+                    yield pd.DataFrame(rows)
+                    rows = []
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{path}:{line_number + 1}: not UTF-8 text at byte {exc.start}") from None
+    if rows:
+        yield pd.DataFrame(rows)
+
+
+def _iter_parquet(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(path)
+        for batch in parquet.iter_batches(batch_size=chunk_rows):
+            yield batch.to_pandas()
+    except Exception as exc:  # pyarrow raises several unrelated types for a damaged file
+        raise InputError(f"{path}: unreadable Parquet file ({_one_line(exc)}); is it truncated?") from None
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())[:300]
+
+
+class TableWriter:
+    """Write a table chunk by chunk to CSV, JSONL or Parquet, atomically.
+
+    Use as a context manager: the target appears only if the block finishes without an exception.
+    Parquet needs a fixed schema, taken from the first chunk.
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.format = table_format(self.path)
+        self.rows_written = 0
+        self._tmp_path: Path | None = None
+        self._handle = None
+        self._parquet = None
+        self._header_written = False
+
+    def __enter__(self) -> TableWriter:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".partial", dir=self.path.parent)
+        os.close(fd)
+        self._tmp_path = Path(tmp)
+        if self.format != "parquet":
+            self._handle = self._tmp_path.open("w", encoding="utf-8", newline="")
+        return self
+
+    def write(self, frame: pd.DataFrame) -> None:
+        if frame.empty and self._header_written:
+            return
+        if self.format == "csv":
+            frame.to_csv(self._handle, index=False, header=not self._header_written)
+        elif self.format == "jsonl":
+            if not frame.empty:
+                text = frame.to_json(orient="records", lines=True, force_ascii=False)
+                self._handle.write(text if text.endswith("\n") else text + "\n")
+        else:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            if self._parquet is None:
+                self._parquet = pq.ParquetWriter(self._tmp_path, table.schema)
+            self._parquet.write_table(table.cast(self._parquet.schema))
+        self._header_written = True
+        self.rows_written += len(frame)
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self._handle is not None:
+            self._handle.close()
+        if self._parquet is not None:
+            self._parquet.close()
+        if exc_type is None:
+            if self.format == "parquet" and self._parquet is None:
+                import pyarrow as pa
+                import pyarrow.parquet as pq
+
+                pq.write_table(pa.table({}), self._tmp_path)
+            os.replace(self._tmp_path, self.path)
+        else:
+            self._tmp_path.unlink(missing_ok=True)
+
+
+def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write a whole DataFrame atomically in the format the extension names."""
+    with TableWriter(path) as writer:
+        writer.write(frame)
+    return Path(path)
+
+
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Write a text file (report, JSON) atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
