@@ -225,14 +225,14 @@ DataOption = Annotated[Path, typer.Option("--data", help="Labeled file or folder
 
 def _training_data(data: Path, codebook_path: Path | None, strict: bool):
     from framing import api
-    from framing.corpus import test_stories
+    from framing.corpus import held_out_stories
 
     codebook = api.load_codebook_for(codebook_path)
     corpus, problems = api.checked_corpus(data, codebook, strict_schema=strict)
     if problems:
         shown = "\n".join(f"  {p}" for p in problems[:20])
         raise InputError(f"{data}: the labeled data fails `framing corpus check` ({len(problems)} problem(s)):\n{shown}")
-    held_out = test_stories(data if data.is_dir() else data.parent)
+    held_out = held_out_stories(data)
     return codebook, corpus, held_out
 
 
@@ -348,6 +348,24 @@ def corpus_stats(
     for name, frame in tables.items():
         if table in ("all", name):
             _emit(frame, output if table != "all" else None, format, name)
+
+
+@corpus_app.command("sample")
+def corpus_sample(
+    data: Annotated[Path, typer.Argument(help="Labeled file or folder. Example: labeled/corpus")] = Path("labeled/corpus"),
+    n: Annotated[int, typer.Option("--n", min=1, help="How many passages to draw, spread over stories. Example: --n 360")] = 360,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of the draw. Example: --seed 0")] = 0,
+    output: OutputOption = None,
+    format: FormatOption = Format.table,
+) -> None:
+    """Draw passages (id and text only, no labels) for a blind second annotation pass.
+
+    Example: framing corpus sample labeled/corpus --n 360 --output labeled/agreement/sample.jsonl
+    """
+    from framing.agreement import draw_sample
+    from framing.corpus import load_corpus
+
+    _emit(draw_sample(load_corpus(data), n, seed), output, format, "sample")
 
 
 @corpus_app.command("agreement")

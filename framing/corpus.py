@@ -47,10 +47,12 @@ def repository_labeled_dir() -> Path:
 
 
 def labeled_files(path: str | Path) -> list[Path]:
-    """The table files of a labeled folder (recursively), or the file itself."""
+    """The table files of a labeled folder (recursively; only its ``corpus/`` subfolder if it has one), or the file itself."""
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file or folder")
+    if path.is_dir() and (path / "corpus").is_dir():
+        path = path / "corpus"
     if path.is_file():
         return [path]
     files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in TABLE_FORMATS)
@@ -192,8 +194,12 @@ def _duplicates(corpus: pd.DataFrame) -> list[Problem]:
 # -- split and statistics ---------------------------------------------------------------------------
 
 
-def test_stories(labeled_dir: str | Path) -> list[str]:
-    path = Path(labeled_dir) / TEST_STORIES_FILE
+def held_out_stories(labeled_path: str | Path) -> list[str]:
+    """The held-out stories named in ``test_stories.txt`` beside the data (or in its parent, for ``labeled/corpus``)."""
+    labeled_path = Path(labeled_path)
+    folder = labeled_path if labeled_path.is_dir() else labeled_path.parent
+    candidates = [folder / TEST_STORIES_FILE, folder.parent / TEST_STORIES_FILE]
+    path = next((c for c in candidates if c.is_file()), candidates[0])
     if not path.is_file():
         return []
     return [line.split("#")[0].strip() for line in path.read_text(encoding="utf-8").splitlines() if line.split("#")[0].strip()]

@@ -65,6 +65,10 @@ def is_heading(line: str) -> bool:
         return True
     # Short lines ending in punctuation are headings when written in title case ("What Happens Next?",
     # "Peru Severs Diplomatic Ties with Mexico Over Asylum.").
+    return _is_title_case(words)
+
+
+def _is_title_case(words: list[str]) -> bool:
     content = [w for w in words if w.lower().strip("\"'“”‘’") not in _SMALL_WORDS and any(c.isalpha() for c in w)]
     if len(content) < 2:
         return False
@@ -107,7 +111,7 @@ def _paragraph_spans(text: str) -> list[tuple[int, int]]:
         lines = [m for m in re.finditer(r"[^\n]+", block.group(0)) if m.group(0).strip()]
         offset = block.start()
         wrapped = len(lines) > 1 and all(
-            not _TERMINAL.search(m.group(0).strip()) and len(m.group(0)) > 40 and not is_heading(m.group(0))
+            not _TERMINAL.search(m.group(0).strip()) and len(m.group(0)) > 40 and not _is_title_case(m.group(0).split())
             for m in lines[:-1]
         )
         if wrapped:

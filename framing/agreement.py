@@ -1,0 +1,106 @@
+"""Inter-annotator agreement: a blind second annotation pass, per-frame Krippendorff's alpha, adjudication.
+
+The files, under ``labeled/agreement/``:
+
+- ``sample.jsonl``: the passages drawn for double annotation (``id``, ``text`` only: the second
+  annotator sees the codebook and the text, never the first labels);
+- ``first-pass.jsonl`` / ``second-pass.jsonl``: ``id``, ``labels``, ``annotator`` of each independent pass;
+- ``adjudication.jsonl``: for every disagreement, ``id``, ``first``, ``second``, ``final`` and a note.
+  The final labels are the ones in the corpus.
+
+Alpha is computed per frame on the binary present/absent decision (nominal level) with the
+``krippendorff`` package.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from framing.codebook import NONE_LABEL, Codebook
+from framing.corpus import _parse_labels, load_corpus
+from framing.errors import InputError
+from framing.tables import read_table
+
+
+def draw_sample(corpus: pd.DataFrame, n: int, seed: int = 0) -> pd.DataFrame:
+    """A sample of ``n`` passages spread over stories (proportional, at least one per story)."""
+    rng = np.random.default_rng(seed)
+    per_story = corpus.groupby("story").size()
+    quota = np.maximum(1, np.round(per_story / per_story.sum() * n)).astype(int)
+    picked = []
+    for story, k in quota.items():
+        rows = corpus.index[corpus["story"] == story].to_numpy()
+        picked.extend(rng.choice(rows, size=min(k, len(rows)), replace=False))
+    return corpus.loc[sorted(picked), ["id", "text"]].reset_index(drop=True)
+
+
+def _labels_by_id(path: Path) -> dict[str, list[str]]:
+    table = read_table(path, required=("id", "labels"))
+    return {str(i): _parse_labels(v) for i, v in zip(table["id"], table["labels"])}
+
+
+def alpha_per_frame(first: list[list[str]], second: list[list[str]], codebook: Codebook) -> pd.DataFrame:
+    import krippendorff
+
+    rows = []
+    labels = codebook.frame_names + [NONE_LABEL]
+    for name in labels:
+        a = np.array([(name in x) if name != NONE_LABEL else not x for x in first], dtype=float)
+        b = np.array([(name in x) if name != NONE_LABEL else not x for x in second], dtype=float)
+        alpha = krippendorff.alpha(reliability_data=np.vstack([a, b]), level_of_measurement="nominal") if len(set(a) | set(b)) > 1 else float("nan")
+        rows.append({
+            "frame": name, "alpha": round(float(alpha), 3), "agreement": round(float((a == b).mean()), 3),
+            "first_positive": int(a.sum()), "second_positive": int(b.sum()), "both_positive": int((a * b).sum()),
+        })
+    return pd.DataFrame(rows)
+
+
+def agreement_report(first_path: Path, second_path: Path, labeled_dir: Path, codebook: Codebook) -> tuple[str, pd.DataFrame]:
+    """The Markdown report of ``labeled/AGREEMENT.md`` and the per-frame alpha table."""
+    for path in (first_path, second_path):
+        if not Path(path).is_file():
+            raise InputError(f"{path}: annotation pass not found")
+    first, second = _labels_by_id(Path(first_path)), _labels_by_id(Path(second_path))
+    ids = sorted(set(first) & set(second))
+    if not ids:
+        raise InputError(f"{first_path} and {second_path} share no passage ids")
+    table = alpha_per_frame([first[i] for i in ids], [second[i] for i in ids], codebook)
+    corpus = load_corpus(labeled_dir).set_index("id")
+    final = {i: corpus.loc[i, "labels"] for i in ids if i in corpus.index}
+    disagreements = [i for i in ids if set(first[i]) != set(second[i])]
+    adjudication_path = Path(second_path).with_name("adjudication.jsonl")
+    adjudicated = read_table(adjudication_path, required=("id", "final")) if adjudication_path.is_file() else pd.DataFrame(columns=["id", "final"])
+    sided_first = sum(set(final.get(i, [])) == set(first[i]) for i in disagreements)
+    sided_second = sum(set(final.get(i, [])) == set(second[i]) for i in disagreements)
+    annotators = sorted(set(read_table(Path(second_path), required=("id",)).get("annotator", pd.Series(["unknown"])).astype(str)))
+    lines = [
+        "# Inter-annotator agreement",
+        "",
+        "Regenerate with `framing corpus agreement labeled/` (this file is written by that command).",
+        "",
+        f"- passages annotated twice, independently: **{len(ids)}** (drawn across all {corpus['story'].nunique()} stories by `framing corpus sample`)",
+        f"- second annotator(s): {', '.join(annotators)}; they saw only `labeled/CODEBOOK.md` and the passage text",
+        f"- exact agreement on the whole label set: {np.mean([set(first[i]) == set(second[i]) for i in ids]):.1%}",
+        f"- disagreements: {len(disagreements)}; adjudicated: {len(adjudicated)} (final label set equal to the first pass in {sided_first}, "
+        f"to the second pass in {sided_second}, to neither in {len(disagreements) - sided_first - sided_second})",
+        "",
+        "## Krippendorff's alpha per frame",
+        "",
+        "Binary present/absent decision per frame, nominal level, computed with the `krippendorff` package. "
+        "`none` is the decision that a passage carries no frame.",
+        "",
+        "| frame | alpha | raw agreement | positive (1st) | positive (2nd) | positive (both) |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    lines += [f"| {r.frame} | {r.alpha:.3f} | {r.agreement:.3f} | {r.first_positive} | {r.second_positive} | {r.both_positive} |" for r in table.itertuples()]
+    lines += ["", "Alpha of 0.8 or more is usually read as reliable, 0.667 to 0.8 as tentative.", ""]
+    if not adjudicated.empty and "note" in adjudicated.columns:
+        lines += ["## Adjudication examples", "", "| id | first | second | final | note |", "| --- | --- | --- | --- | --- |"]
+        for row in adjudicated.head(15).itertuples():
+            lines.append(f"| {row.id} | {';'.join(first.get(str(row.id), [])) or 'none'} | {';'.join(second.get(str(row.id), [])) or 'none'} | "
+                         f"{';'.join(_parse_labels(row.final)) or 'none'} | {str(row.note).replace('|', '/')} |")
+        lines.append("")
+    return "\n".join(lines), table

@@ -1,0 +1,132 @@
+"""The CLI contracts of the toolkit issue: columns, formats, ids, report files, help texts."""
+import re
+
+import json
+
+import pandas as pd
+import pytest
+
+from framing.tables import read_table
+
+from .conftest import EXAMPLES, SEEDS
+
+P_COLUMNS = ["p_sovereignty", "p_humanitarian", "p_ideological-bloc", "p_economic"]
+TEXTS = ["Lima expelled Mexico's ambassador, citing interference in its internal affairs.",
+         "Avocado exporters fear losing 200 million dollars in sales.",
+         "The talks begin on Monday."]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet"])
+def test_classify_reads_and_writes_every_format(run_cli, tmp_path, suffix):
+    source = tmp_path / f"in{suffix}"
+    frame = pd.DataFrame({"id": ["a", "b", "c"], "text": TEXTS})
+    {".csv": lambda: frame.to_csv(source, index=False), ".jsonl": lambda: frame.to_json(source, orient="records", lines=True),
+     ".parquet": lambda: frame.to_parquet(source)}[suffix]()
+    target = tmp_path / f"out{suffix}"
+    result = run_cli("classify", source, "--output", target)
+    assert result.exit_code == 0, result.stderr
+    table = read_table(target)
+    assert list(table.columns) == ["id", "text", *P_COLUMNS, "labels"]
+    assert table["id"].astype(str).tolist() == ["a", "b", "c"]
+    assert table[P_COLUMNS].astype(float).apply(lambda c: c.between(0, 1)).all().all()
+    labels = table["labels"].fillna("").astype(str).tolist()
+    assert "sovereignty" in labels[0].split(";") and "economic" in labels[1].split(";")
+    assert labels[2] == ""
+
+
+def test_classify_without_id_numbers_rows_from_one(run_cli, tmp_path):
+    source = tmp_path / "in.csv"
+    pd.DataFrame({"text": TEXTS}).to_csv(source, index=False)
+    result = run_cli("classify", source, "--format", "jsonl")
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["id"] for r in rows] == ["1", "2", "3"]
+
+
+def test_classify_from_stdin_one_passage_per_line(run_cli):
+    result = run_cli("classify", "-", "--format", "csv", stdin="\n".join(TEXTS) + "\n")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert lines[0] == "id,text," + ",".join(P_COLUMNS) + ",labels"
+    assert len(lines) == 4 and lines[1].startswith("1,")
+
+
+def test_classify_prints_a_table_on_the_terminal(run_cli):
+    result = run_cli("classify", "-", stdin=TEXTS[0])
+    assert "p_sovereignty" in result.stdout and "labels" in result.stdout
+
+
+def test_score_article_and_passage_tables(run_cli, tmp_path):
+    articles_path, passages_path = tmp_path / "articles.csv", tmp_path / "passages.parquet"
+    result = run_cli("score", *SEEDS, "--output", articles_path, "--passages", passages_path)
+    assert result.exit_code == 0, result.stderr
+    articles = read_table(articles_path, required=())
+    assert articles["article_id"].tolist() == ["editorial", "wire-a", "wire-b"]
+    shares = [c for c in articles.columns if c.startswith("share_")]
+    assert shares == ["share_sovereignty", "share_humanitarian", "share_ideological-bloc", "share_economic", "share_none"]
+    assert (articles[shares].astype(float).sum(axis=1) - 1).abs().max() < 1e-3
+    assert set(articles["dominant_frame"]) <= {"sovereignty", "humanitarian", "ideological-bloc", "economic", "none"}
+    # metadata.csv beside the inputs supplies the outlet
+    assert articles["outlet"].tolist() == ["Editorial desk", "Wire service A", "Wire service B"]
+    passages = read_table(passages_path)
+    assert list(passages.columns[:7]) == ["article_id", "outlet", "passage_index", "start", "end", "n_words", "text"]
+    assert P_COLUMNS == [c for c in passages.columns if c.startswith("p_")]
+    assert passages.groupby("article_id").size().to_dict() == {"editorial": 8, "wire-a": 11, "wire-b": 8}
+    originals = {p.stem: p.read_text(encoding="utf-8") for p in SEEDS}
+    for row in passages.itertuples():
+        assert originals[row.article_id][int(row.start) : int(row.end)] == row.text
+
+
+def test_score_a_table_of_articles(run_cli, tmp_path):
+    source = tmp_path / "articles.jsonl"
+    rows = [{"id": p.stem, "text": p.read_text(), "outlet": "x"} for p in SEEDS]
+    source.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    result = run_cli("score", source, "--format", "csv")
+    assert result.exit_code == 0, result.stderr
+    table = pd.read_csv(__import__("io").StringIO(result.stdout))
+    assert table["article_id"].tolist() == ["editorial", "wire-a", "wire-b"]
+
+
+def test_compare_writes_the_whole_report(run_cli, tmp_path):
+    result = run_cli("compare", *SEEDS, "--reports-dir", tmp_path, "--bootstrap", "300")
+    assert result.exit_code == 0, result.stderr
+    folder = tmp_path / "peru-mexico"
+    for name in ["articles.csv", "passages.csv", "mixes.csv", "distances.csv", "evidence.csv", "chart.png", "report.html"]:
+        assert (folder / name).stat().st_size > 0, name
+    mixes = pd.read_csv(folder / "mixes.csv")
+    assert mixes["unit"].tolist() == ["editorial", "wire-a", "wire-b"]
+    assert {"low_sovereignty", "high_sovereignty", "share_none", "low_none", "high_none"} <= set(mixes.columns)
+    assert len(pd.read_csv(folder / "distances.csv")) == 3
+    evidence = pd.read_csv(folder / "evidence.csv")
+    assert not evidence.empty and set(evidence["unit"]) <= {"editorial", "wire-a", "wire-b"}
+    html = (folder / "report.html").read_text()
+    assert '<img alt="stacked bar chart' in html and "data:image/png;base64," in html
+    assert (folder / "chart.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "editorial" in result.stdout and "Jensen-Shannon" in result.stdout
+
+
+def test_compare_by_outlet_uses_the_metadata(run_cli, tmp_path):
+    result = run_cli("compare", EXAMPLES, "--by", "outlet", "--reports-dir", tmp_path, "--name", "outlets", "--bootstrap", "200")
+    assert result.exit_code == 0, result.stderr
+    mixes = pd.read_csv(tmp_path / "outlets" / "mixes.csv")
+    assert sorted(mixes["unit"]) == ["Editorial desk", "Wire service A", "Wire service B"]
+
+
+COMMANDS = [["classify"], ["score"], ["compare"], ["train"], ["evaluate"], ["corpus", "check"], ["corpus", "stats"], ["corpus", "sample"], ["corpus", "agreement"]]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_every_help_carries_an_example_for_the_command_and_each_option(run_cli, command):
+    result = run_cli(*command, "--help")
+    assert result.exit_code == 0
+    assert "Example:" in result.stdout
+    from framing.cli import app
+
+    import typer.main
+
+    click_command = typer.main.get_command(app)
+    for part in command:
+        click_command = click_command.commands[part]
+    assert re.search(r"Example: .*framing ", click_command.help)
+    for parameter in click_command.params:
+        if parameter.name != "help":
+            assert "Example" in (parameter.help or ""), f"{command} {parameter.name}"

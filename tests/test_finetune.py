@@ -1,0 +1,62 @@
+"""The fine-tuned family, kept small and fast: one epoch on a few dozen corpus passages, 64-token pieces."""
+
+import json
+
+import numpy as np
+import pytest
+
+from framing.codebook import load_codebook
+from framing.corpus import label_matrix, load_corpus, repository_labeled_dir
+from framing.models import load_model, make_model
+from framing.models.base import MODEL_FILE
+
+PARAMS = {"epochs": 1, "max_length": 64, "batch_size": 16, "validation_fraction": 0.25}
+
+
+@pytest.fixture(scope="module")
+def data():
+    codebook = load_codebook()
+    corpus = load_corpus(repository_labeled_dir() / "corpus")
+    # A few passages from each of eight stories, so the validation split holds whole stories.
+    stories = sorted(corpus["story"].unique())[:8]
+    sample = corpus[corpus["story"].isin(stories)].groupby("story").head(6).reset_index(drop=True)
+    texts = sample["text"].tolist()
+    # One article-length text (over the 150-word chunking limit), to exercise chunking and pooling.
+    texts[0] = " ".join(texts[:5])
+    assert len(texts[0].split()) > 150
+    return codebook, texts, label_matrix(sample, codebook), sample["story"].to_numpy()
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    codebook, texts, Y, groups = data
+    return make_model("finetune", codebook, seed=3, **PARAMS).fit(texts, Y, groups=groups)
+
+
+def test_fit_shapes_and_calibrated_probabilities(data, fitted):
+    codebook, texts, Y, _ = data
+    probabilities = fitted.predict_proba(texts)
+    assert probabilities.shape == Y.shape
+    assert np.all((probabilities >= 0) & (probabilities <= 1))
+    assert fitted.predict(texts).shape == Y.shape and fitted.predict(texts).dtype == bool
+    assert fitted.thresholds.shape == (len(codebook.frames),)
+    assert fitted.validation["n_validation"] > 0 and fitted.validation["n_train"] + fitted.validation["n_validation"] == len(texts)
+    assert fitted.predict_proba([]).shape == (0, len(codebook.frames))
+
+
+def test_save_load_round_trip_is_exact(data, fitted, tmp_path):
+    codebook, texts, _, _ = data
+    folder = fitted.save(tmp_path / "finetune")
+    manifest = json.loads((folder / MODEL_FILE).read_text())
+    assert set(manifest["files"]) == {"model.safetensors", "calibration.json"}
+    assert not {p.suffix for p in folder.iterdir()} & {".pkl", ".pickle", ".pt", ".bin"}
+    loaded = load_model(folder, codebook=codebook)
+    np.testing.assert_array_equal(loaded.predict_proba(texts), fitted.predict_proba(texts))
+    np.testing.assert_array_equal(loaded.thresholds, fitted.thresholds)
+
+
+def test_same_seed_same_probabilities(data, fitted):
+    codebook, texts, Y, groups = data
+    again = make_model("finetune", codebook, seed=3, **PARAMS).fit(texts, Y, groups=groups)
+    np.testing.assert_array_equal(again.predict_proba(texts), fitted.predict_proba(texts))
+    np.testing.assert_array_equal(again.thresholds, fitted.thresholds)

@@ -1,0 +1,103 @@
+"""The committed default model: it loads safely, checks itself, and behaves sensibly on clear passages."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from framing.codebook import from_dict, load_codebook
+from framing.errors import ModelError
+from framing.models import default_model_dir, load_model
+from framing.models.base import FORMAT_VERSION, MODEL_FILE
+
+
+def test_default_model_loads_with_the_default_codebook(default_model):
+    assert default_model.codebook.frame_names == load_codebook().frame_names
+    assert default_model.thresholds.shape == (4,)
+    assert np.all((default_model.thresholds > 0) & (default_model.thresholds < 1))
+
+
+def test_model_folder_has_no_pickle_and_a_card():
+    folder = default_model_dir()
+    suffixes = {p.suffix for p in folder.iterdir()}
+    assert not suffixes & {".pkl", ".pickle", ".joblib", ".pt", ".bin"}
+    card = (folder / "MODEL_CARD.md").read_text()
+    manifest = json.loads((folder / MODEL_FILE).read_text())
+    assert manifest["card"]["data_hash"] in card
+    assert "held-out stories" in manifest["card"]["metrics"]
+    for name in load_codebook().frame_names:
+        assert name in card
+
+
+@pytest.mark.parametrize(
+    "text, frame",
+    [
+        ("Exporters of grapes and copper warned that the rupture could cost them 300 million dollars a year in lost sales, and freight rates doubled.", "economic"),
+        ("Lawyers for the detained activist said she had been denied medication and had not seen her children for eleven months in pre-trial detention.", "humanitarian"),
+        ("The foreign ministry declared the ambassador persona non grata and accused the neighbouring government of meddling in its internal affairs.", "sovereignty"),
+        ("The left-wing governments of the region closed ranks behind the deposed president, while conservative allies of Washington recognised the new interim leader.", "ideological-bloc"),
+    ],
+)
+def test_clear_passages_get_their_frame(default_model, text, frame):
+    probabilities = default_model.predict_proba([text])[0]
+    names = default_model.codebook.frame_names
+    assert names[int(np.argmax(probabilities))] == frame
+    assert default_model.predict([text])[0][names.index(frame)]
+
+
+def test_procedural_passage_gets_no_frame(default_model):
+    predicted = default_model.predict(["The statement was released shortly before midnight local time, the agency said."])
+    assert not predicted.any()
+
+
+def test_predictions_are_deterministic_and_ordered(default_model):
+    texts = ["Tariffs on barley rose to 80 percent.", "The envoy was expelled.", "Refugees slept in the forest at minus five degrees."]
+    first = default_model.predict_proba(texts)
+    reversed_ = default_model.predict_proba(texts[::-1])[::-1]
+    np.testing.assert_allclose(first, reversed_, atol=1e-5)
+
+
+@pytest.fixture
+def model_copy(tmp_path):
+    target = tmp_path / "model"
+    shutil.copytree(default_model_dir(), target)
+    return target
+
+
+def test_a_changed_model_file_is_refused(model_copy):
+    manifest = json.loads((model_copy / MODEL_FILE).read_text())
+    victim = model_copy / next(iter(manifest["files"]))
+    victim.write_bytes(victim.read_bytes() + b"\0")
+    with pytest.raises(ModelError, match="checksum"):
+        load_model(model_copy)
+
+
+def test_a_newer_format_is_refused(model_copy):
+    manifest = json.loads((model_copy / MODEL_FILE).read_text())
+    manifest["format_version"] = FORMAT_VERSION + 1
+    (model_copy / MODEL_FILE).write_text(json.dumps(manifest))
+    with pytest.raises(ModelError, match="newer"):
+        load_model(model_copy)
+
+
+def test_a_model_for_another_codebook_is_refused(model_copy):
+    other = from_dict({"name": "x", "frames": [{"name": "economic", "definition": "Money."}, {"name": "morality", "definition": "Right and wrong."}]})
+    with pytest.raises(ModelError, match="another codebook"):
+        load_model(model_copy, codebook=other)
+
+
+def test_untrusted_types_in_a_skops_file_are_refused(model_copy, tmp_path):
+    import skops.io as sio
+
+    from framing.models.linear import HEADS_FILE
+
+    # A file that would need a non-allow-listed type to load.
+    sio.dump([__import__("fractions").Fraction(1, 3)] * 4, model_copy / HEADS_FILE)
+    manifest = json.loads((model_copy / MODEL_FILE).read_text())
+    from framing.models.base import sha256_file
+
+    manifest["files"][HEADS_FILE] = sha256_file(model_copy / HEADS_FILE)
+    (model_copy / MODEL_FILE).write_text(json.dumps(manifest))
+    with pytest.raises(ModelError, match="allow-list"):
+        load_model(model_copy)
