@@ -19,6 +19,7 @@ import pandas as pd
 from framing.codebook import NONE_LABEL, Codebook
 from framing.corpus import data_hash, label_matrix, split_by_story
 from framing.models.base import library_versions, out_of_fold_splits
+from framing.tables import markdown_table
 
 
 def expected_calibration_error(truth: np.ndarray, probabilities: np.ndarray, bins: int = 10) -> float:
@@ -128,14 +129,6 @@ def worst_errors(evaluation: Evaluation, frame_names: list[str], n: int = 20) ->
     return table.sort_values("gap", ascending=False).head(n).drop(columns="gap").reset_index(drop=True)
 
 
-def _markdown_table(frame: pd.DataFrame, index: bool = False) -> str:
-    frame = frame.reset_index() if index else frame
-    header = "| " + " | ".join(map(str, frame.columns)) + " |"
-    rule = "| " + " | ".join("---" for _ in frame.columns) + " |"
-    body = ["| " + " | ".join(str(v).replace("|", "\\|").replace("\n", " ") for v in row) + " |" for row in frame.itertuples(index=False)]
-    return "\n".join([header, rule, *body])
-
-
 def metrics_table(result: dict) -> pd.DataFrame:
     rows = [{"frame": name, **values} for name, values in result["per_frame"].items()]
     rows.append({"frame": "micro", "f1": result["micro_f1"]})
@@ -146,10 +139,10 @@ def metrics_table(result: dict) -> pd.DataFrame:
 def evaluation_report(evaluations: list[Evaluation], codebook: Codebook, title: str, n_errors: int = 20) -> str:
     lines = [f"# {title}", "", f"Codebook `{codebook.name}` {codebook.version}; generated {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC.", ""]
     for evaluation in evaluations:
-        lines += [f"## {evaluation.name}", "", evaluation.metrics["description"], "", _markdown_table(metrics_table(evaluation.metrics)), ""]
+        lines += [f"## {evaluation.name}", "", evaluation.metrics["description"], "", markdown_table(metrics_table(evaluation.metrics)), ""]
         lines += [f"Expected calibration error: {evaluation.metrics['ece']:.3f}", ""]
-        lines += ["### Frame co-occurrence (true x predicted)", "", _markdown_table(cooccurrence(evaluation, codebook.frame_names), index=True), ""]
-        lines += [f"### The {n_errors} most confident errors, for annotators to review", "", _markdown_table(worst_errors(evaluation, codebook.frame_names, n_errors)), ""]
+        lines += ["### Frame co-occurrence (true x predicted)", "", markdown_table(cooccurrence(evaluation, codebook.frame_names), index=True), ""]
+        lines += [f"### The {n_errors} most confident errors, for annotators to review", "", markdown_table(worst_errors(evaluation, codebook.frame_names, n_errors)), ""]
     return "\n".join(lines)
 
 

@@ -196,3 +196,24 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def markdown_table(frame: pd.DataFrame, index: bool = False) -> str:
+    """A DataFrame as a GitHub Markdown table (pipes and newlines in cells escaped)."""
+    frame = frame.reset_index() if index else frame
+    header = "| " + " | ".join(map(str, frame.columns)) + " |"
+    rule = "| " + " | ".join("---" for _ in frame.columns) + " |"
+    body = ["| " + " | ".join(str(v).replace("|", "\\|").replace("\n", " ") for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join([header, rule, *body])
+
+
+def replace_marked_block(path: str | Path, name: str, content: str) -> Path:
+    """Replace the text between ``<!-- name:begin -->`` and ``<!-- name:end -->`` in a file, atomically."""
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+    if begin not in text or end not in text:
+        raise InputError(f"{path}: no {begin} ... {end} block to update")
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    return write_text_atomic(path, f"{head}{begin}\n{content.strip()}\n{end}{tail}")

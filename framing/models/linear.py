@@ -47,7 +47,7 @@ def skops_load(path: Path):
     return sio.load(path, trusted=untrusted)
 
 
-def _frame_head(y: np.ndarray, C: float, seed: int):
+def _frame_head(y: np.ndarray, C: float, seed: int, solver: str):
     """A calibrated logistic regression for one frame; a constant predictor when the frame is always or never present."""
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.dummy import DummyClassifier
@@ -56,7 +56,7 @@ def _frame_head(y: np.ndarray, C: float, seed: int):
     positives, negatives = int(y.sum()), int(len(y) - y.sum())
     if positives == 0 or negatives == 0:
         return DummyClassifier(strategy="constant", constant=int(positives > 0)).fit(np.zeros((len(y), 1)), y)
-    regression = LogisticRegression(C=C, class_weight="balanced", max_iter=2000, random_state=seed)
+    regression = LogisticRegression(C=C, class_weight="balanced", max_iter=2000, random_state=seed, solver=solver)
     folds = min(3, positives, negatives)
     return CalibratedClassifierCV(regression, method="sigmoid", cv=folds, ensemble=False) if folds >= 2 else regression
 
@@ -83,7 +83,7 @@ class LinearHeadClassifier(FrameClassifier):
         X = self._fit_features(texts) if features is None else features
         self.heads = []
         for j in range(Y.shape[1]):
-            head = _frame_head(Y[:, j], self.params["C"], self.seed)
+            head = _frame_head(Y[:, j], self.params["C"], self.seed, self.params["solver"])
             if not hasattr(head, "classes_"):
                 head.fit(X, Y[:, j])
             self.heads.append(head)
@@ -141,7 +141,8 @@ class TfidfClassifier(LinearHeadClassifier):
 
     @classmethod
     def default_params(cls) -> dict:
-        return {"C": 4.0, "min_df": 2, "max_features": 100_000, "ngram_max": 2}
+        # liblinear is several times faster than lbfgs on sparse, high-dimensional TF-IDF features.
+        return {"C": 4.0, "min_df": 2, "max_features": 100_000, "ngram_max": 2, "solver": "liblinear"}
 
     def _fit_features(self, texts):
         from sklearn.feature_extraction.text import TfidfVectorizer
@@ -176,7 +177,7 @@ class EmbeddingClassifier(LinearHeadClassifier):
 
     @classmethod
     def default_params(cls) -> dict:
-        return {"C": 2.0, "batch_size": 64}
+        return {"C": 2.0, "batch_size": 64, "solver": "lbfgs"}
 
     def _features(self, texts):
         from framing.models.encoder import SentenceEncoder
