@@ -4,9 +4,15 @@
 (with the reason) for every unreadable one, so one bad file never stops a batch. Problems with the
 request itself (a path that does not exist, a folder with nothing readable in it) raise InputError.
 
-Text that is not UTF-8 is decoded from its byte-order mark (UTF-16/32) or by charset detection
-(charset-normalizer: Latin-1, Windows-1252 ...). HTML pages go through trafilatura, which extracts the
-article body and drops navigation, footers and other boilerplate.
+Text that is not UTF-8 is decoded from its byte-order mark (UTF-16/32), as Windows-1252 (a superset of
+Latin-1's printable characters) when that gives mostly ASCII, or by charset detection (charset-normalizer).
+HTML pages go through trafilatura, which extracts the article body and drops navigation, footers and
+other boilerplate.
+
+An article is at most ``MAX_ARTICLE_CHARS`` characters (about 80,000 words, far beyond any news
+article): a longer text is a dump of many articles, or not prose, and scoring it as one article would
+take long and mean nothing. Files over ``MAX_ARTICLE_FILE_BYTES`` are not even read (an HTML page's
+markup and scripts make it several times the size of its text).
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ from framing.tables import is_table, iter_table, read_table
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 ARTICLE_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES
+MAX_ARTICLE_CHARS = 500_000
+MAX_ARTICLE_FILE_BYTES = 20_000_000
 METADATA_FILENAME = "metadata.csv"
 METADATA_COLUMNS = ("outlet", "title", "published", "kind")
 _BOMS = [(codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")]
@@ -55,23 +63,38 @@ class NotText(Exception):
     """The bytes are not decodable text."""
 
 
-def decode_bytes(data: bytes) -> str:
-    """Decode bytes of unknown encoding; raise NotText for binary data."""
+def text_encoding(data: bytes) -> str:
+    """The encoding of text that starts with ``data`` (see the module docstring); raise NotText for binary data."""
     for bom, encoding in _BOMS:
         if data.startswith(bom):
-            return data.decode(encoding)
+            return encoding
     if b"\x00" in data[:65536]:
         raise NotText("binary data (NUL bytes), not text")
     try:
-        return data.decode("utf-8")
+        codecs.getincrementaldecoder("utf-8")().decode(data)  # not final: a sample may end inside a character
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    # Charset detection misreads short Western texts (Latin-1 "Bogotá" as Baltic cp1257 "Bogotį"), and
+    # mostly-ASCII text in a legacy encoding is nearly always Windows-1252.
+    sample = data[: 1 << 20]
+    try:
+        text = sample.decode("cp1252")
+        if len(text.encode("ascii", "ignore")) >= 0.9 * len(text):
+            return "cp1252"
     except UnicodeDecodeError:
         pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data[: 1 << 20]).best()
+    best = from_bytes(sample).best()
     if best is None:
         raise NotText("not text in any encoding that could be detected")
-    text = data.decode(best.encoding, errors="replace")
+    return best.encoding
+
+
+def decode_bytes(data: bytes) -> str:
+    """Decode bytes of unknown encoding; raise NotText for binary data."""
+    text = data.decode(text_encoding(data), errors="replace")
     control = sum(1 for ch in text[:65536] if ord(ch) < 32 and ch not in "\n\r\t\f")
     if control > 0.01 * min(len(text), 65536):
         raise NotText("binary data, not text")
@@ -99,6 +122,10 @@ def looks_english(text: str) -> bool:
 def read_article_file(path: Path, article_id: str) -> Article | ArticleFailure:
     source = str(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_ARTICLE_FILE_BYTES:
+            return ArticleFailure(article_id, source, f"the file is {size / 1e6:.1f} MB, over the {MAX_ARTICLE_FILE_BYTES / 1e6:.0f} MB limit for one "
+                                  "article file; split it into articles (a file each, or a table with one row per article)")
         data = path.read_bytes()
     except OSError as exc:
         return ArticleFailure(article_id, source, f"cannot read: {exc.strerror}")
@@ -117,7 +144,10 @@ def read_article_file(path: Path, article_id: str) -> Article | ArticleFailure:
     return _checked(Article(id=article_id, text=text, title=title, source=source))
 
 
-def _checked(article: Article) -> Article:
+def _checked(article: Article) -> Article | ArticleFailure:
+    if len(article.text) > MAX_ARTICLE_CHARS:
+        return ArticleFailure(article.id, article.source, f"{len(article.text):,} characters of text, over the {MAX_ARTICLE_CHARS:,}-character limit "
+                              "for one article; split it into articles")
     if not looks_english(article.text):
         article.warnings.append("the text does not look like English; the default model is trained on English news")
     return article

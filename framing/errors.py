@@ -22,3 +22,9 @@ class InputError(FramingError):
 
 class ModelError(FramingError):
     exit_code = EXIT_MODEL
+
+
+class Interrupted(FramingError):
+    """Ctrl-C or SIGTERM during a run that keeps its finished work; the message says what was kept."""
+
+    exit_code = EXIT_INTERRUPTED

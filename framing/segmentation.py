@@ -6,7 +6,15 @@ credits) are recognised and skipped. Every passage keeps its character span in t
 ``text[start:end]`` is the passage's source.
 
 Sentence boundaries come from pysbd (rule-based, handles abbreviations and quotes); a second rule
-splits sentences that scraping glued together without a space ("jurisdiction.This is").
+splits sentences that scraping glued together without a space ("jurisdiction.This is"). pysbd's time
+grows faster than linearly with the length of its input (a 100,000-character paragraph takes about ten
+seconds, a 1 MB one most of an hour), so a text over ``PYSBD_MAX_CHARS`` (no real paragraph is that
+long: it is a scrape that lost its line breaks, or not prose) is split by a regular expression instead:
+after sentence punctuation followed by a capital, a digit or an opening quote, except after a single
+letter ("J. Smith", "U.S. officials") or a common abbreviation.
+
+The regular expressions here run on every line of arbitrary input, so none of them may backtrack
+more than linearly.
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ DEFAULT_TARGET_WORDS = 90
 _WORD = re.compile(r"\S+")
 _TERMINAL = re.compile(r"""[.!?…]["'”’)\]]*$""")
 _GLUED_SENTENCES = re.compile(r"""(?<=[a-z0-9%)\]"'”’])[.!?](?=[A-Z][a-z])""")
-_HASHTAG_LINE = re.compile(r"^\s*(#[^\s#][^#]*\s*)+$")
+_HASHTAG_LINE = re.compile(r"^\s*(#[^\s#][^#]*)+$")
 _MARKDOWN_HEADING = re.compile(r"^\s*#{1,6}\s")
 _BYLINE = re.compile(
     r"^\s*(by\s+[A-Z][\w.'-]+(\s+[A-Z][\w.'-]+){0,3}(\s*(,|and|&)\s*[A-Z][\w.'-]+(\s+[A-Z][\w.'-]+){0,3})*\s*$"
@@ -29,6 +37,11 @@ _BYLINE = re.compile(
     r"|(photo|image|picture)(\s+credit)?\s*:.{0,150}$"
     r"|(advertisement|read more|related:|share this|sign up\b).{0,80}$)",
     re.IGNORECASE,
+)
+PYSBD_MAX_CHARS = 5_000
+_LONG_TEXT_SENTENCE_END = re.compile(
+    r"""(?<!\b\w)(?<!\b(?:Mr|Ms|Dr|St|Jr|Sr|Mt|No|Co|vs))(?<!\b(?:Mrs|Gen|Gov|Sen|Rep|Inc|Ltd|Jan|Feb|Mar|Apr|Aug|Sep|Oct|Nov|Dec))"""
+    r"""(?<!\b(?:Corp|Prof|Sept|Capt))[.!?…]["'”’)\]]*(?=\s+["'“‘(\[]?[A-Z0-9])"""
 )
 _SMALL_WORDS = {"a", "an", "and", "as", "at", "but", "by", "for", "from", "in", "into", "of", "on", "or", "over", "the", "to", "vs", "with"}
 
@@ -86,13 +99,27 @@ def _sentence_segmenter():
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """Character spans of the sentences of ``text`` (whitespace between sentences excluded)."""
     spans = []
-    for piece in _sentence_segmenter().segment(text):
-        cursor = piece.start
-        for match in _GLUED_SENTENCES.finditer(text, piece.start, piece.end):
+    for start, end in _sentences(text):
+        cursor = start
+        for match in _GLUED_SENTENCES.finditer(text, start, end):
             spans.append((cursor, match.end()))
             cursor = match.end()
-        spans.append((cursor, piece.end))
+        spans.append((cursor, end))
     return [_trim(text, s, e) for s, e in spans if text[s:e].strip()]
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    if len(text) <= PYSBD_MAX_CHARS:
+        # pysbd finds its sentences' spans by searching for their text, which can overlap the previous
+        # sentence ("0 . . ." gives "0 ." and ". ." from 2): each sentence starts where the last ended.
+        spans: list[tuple[int, int]] = []
+        for piece in _sentence_segmenter().segment(text):
+            start = max(piece.start, spans[-1][1] if spans else 0)
+            if piece.end > start:
+                spans.append((start, piece.end))
+        return spans
+    ends = [match.end() for match in _LONG_TEXT_SENTENCE_END.finditer(text)]
+    return list(zip([0, *ends], [*ends, len(text)]))
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
@@ -107,7 +134,8 @@ def _paragraph_spans(text: str) -> list[tuple[int, int]]:
     """Paragraph spans: blocks separated by blank lines; inside a block, one paragraph per line unless the
     block is hard-wrapped prose (lines that do not end a sentence), which is joined."""
     spans: list[tuple[int, int]] = []
-    for block in re.finditer(r"(?:[^\n]*\S[^\n]*(?:\n|$))+", text):
+    # Anchored at line starts: unanchored, a long line of spaces would be rescanned from every position.
+    for block in re.finditer(r"(?m)^(?:[^\n]*\S[^\n]*(?:\n|$))+", text):
         lines = [m for m in re.finditer(r"[^\n]+", block.group(0)) if m.group(0).strip()]
         offset = block.start()
         wrapped = len(lines) > 1 and all(
@@ -121,22 +149,23 @@ def _paragraph_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _windows(text: str, start: int, end: int, target_words: int) -> list[tuple[int, int]]:
-    """Split an over-long paragraph into windows of whole sentences of about ``target_words`` words."""
+def _windows(text: str, start: int, end: int, target_words: int, max_words: int) -> list[tuple[int, int]]:
+    """Split an over-long paragraph into windows of whole sentences of about ``target_words`` words
+    (over ``max_words`` only for a single sentence that long)."""
     sentences = [(start + s, start + e) for s, e in sentence_spans(text[start:end])]
     windows: list[tuple[int, int]] = []
     current: list[tuple[int, int]] = []
-    words = 0
+    words = previous_words = 0
     for span in sentences:
         n = _word_count(text[span[0] : span[1]])
         if current and words + n > target_words:
             windows.append((current[0][0], current[-1][1]))
-            current, words = [], 0
+            current, previous_words, words = [], words, 0
         current.append(span)
         words += n
     if current:
         # A short tail is merged into the previous window rather than left as a fragment.
-        if windows and words < target_words // 3:
+        if windows and words < target_words // 3 and previous_words + words <= max_words:
             windows[-1] = (windows[-1][0], current[-1][1])
         else:
             windows.append((current[0][0], current[-1][1]))
@@ -152,7 +181,7 @@ def segment(text: str, max_words: int = DEFAULT_MAX_WORDS, target_words: int = D
         paragraph = text[start:end]
         if is_heading(paragraph):
             continue
-        spans = [(start, end)] if _word_count(paragraph) <= max_words else _windows(text, start, end, target_words)
+        spans = [(start, end)] if _word_count(paragraph) <= max_words else _windows(text, start, end, target_words, max_words)
         for s, e in spans:
             passages.append(Passage(index=len(passages), start=s, end=e, text=text[s:e]))
     return passages

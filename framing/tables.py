@@ -8,6 +8,7 @@ output; it leaves either the previous file or nothing.
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import os
 import tempfile
@@ -64,16 +65,56 @@ def read_table(path: str | Path, required: tuple[str, ...] = ("text",)) -> pd.Da
 
 
 def _iter_csv(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    # Spreadsheets often save CSV as Windows-1252 or UTF-16: detect it as for article files.
+    from framing.articles import NotText, text_encoding  # framing.articles imports this module
+
+    with path.open("rb") as handle:
+        sample = handle.read(1 << 20)
     try:
-        # The python engine reports the line of a quoting error; dtype=str keeps ids like "007" intact.
-        reader = pd.read_csv(path, chunksize=chunk_rows, dtype=str, keep_default_na=False, engine="python", on_bad_lines="error", encoding="utf-8-sig")
+        encoding = text_encoding(sample)
+    except NotText as exc:
+        raise InputError(f"{path}: {exc}") from None
+    # The csv module refuses fields over 128 KB; a longer article is read, and refused by the article reader.
+    csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))
+    problem = _csv_problem(path, encoding, rows=1)
+    if problem:
+        raise InputError(f"{path}:{problem}")
+    try:
+        # dtype=str keeps ids like "007" intact.
+        reader = pd.read_csv(path, chunksize=chunk_rows, dtype=str, keep_default_na=False, engine="python", on_bad_lines="error",
+                             encoding="utf-8-sig" if encoding == "utf-8" else encoding)
         yield from reader
     except pd.errors.EmptyDataError:
         raise InputError(f"{path}: the file is empty") from None
     except (pd.errors.ParserError, csv.Error) as exc:
-        raise InputError(f"{path}: broken CSV ({_one_line(exc)})") from None
+        problem = _csv_problem(path, encoding)
+        raise InputError(f"{path}:{problem}" if problem else f"{path}: broken CSV ({_one_line(exc)})") from None
     except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text at byte {exc.start}; save the table as UTF-8") from None
+        raise InputError(f"{path}: not {encoding} text ({exc.reason}); save the table as UTF-8") from None
+
+
+def _csv_problem(path: Path, encoding: str, rows: int | None = None) -> str | None:
+    """``LINE: broken CSV (why)`` for the first row (of the first ``rows``) that Python's csv module
+    (pandas' python engine) cannot parse or that has more fields than the header.
+
+    pandas does not say where a quoting error is, and reads a first row with one field too many (a text
+    with an unquoted comma) silently, taking the first column for an index; so the first row is checked
+    before pandas reads the file, and all of them when pandas fails.
+    """
+    with path.open(encoding=encoding, newline="") as handle:
+        reader = csv.reader(handle, strict=True)
+        start = 1
+        try:
+            header = next(reader, [])
+            start = reader.line_num + 1
+            for row in itertools.islice(reader, rows):
+                if len(row) > len(header):
+                    return (f"{start}: broken CSV (the row on line {start} has {len(row)} fields, the header {len(header)}; "
+                            "put texts that contain commas in double quotes)")
+                start = reader.line_num + 1
+        except csv.Error as exc:
+            return f"{start}: broken CSV ({exc} in the row that starts on line {start}; is a quote left open?)"
+    return None
 
 
 def _iter_jsonl(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
@@ -87,7 +128,7 @@ def _iter_jsonl(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
                 try:
                     row = json.loads(line)
                 except json.JSONDecodeError as exc:
-                    raise InputError(f"{path}:{line_number}: not valid JSON ({exc.msg}); is the file truncated?") from None
+                    raise InputError(f"{path}:{line_number}: not valid JSON ({exc.msg} column {exc.colno}); is the file truncated?") from None
                 if not isinstance(row, dict):
                     raise InputError(f"{path}:{line_number}: each line must be a JSON object")
                 rows.append(row)
