@@ -7,7 +7,8 @@ used directly from a notebook::
 
 Long scoring runs are checkpointed: rows are appended, batch by batch, to ``<output>.partial.jsonl``;
 the final file (any format) appears atomically only when the run completes. An interrupted run keeps
-its checkpoint, and ``resume=True`` skips the articles already in it.
+its checkpoint (and says, in the KeyboardInterrupt it raises, how many articles it holds), and
+``resume=True`` skips the articles already in it.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from framing.articles import ArticleFailure, find_metadata, iter_articles, load_metadata
+from framing.articles import MAX_ARTICLE_CHARS, ArticleFailure, find_metadata, iter_articles, load_metadata
 from framing.codebook import Codebook, load_codebook
 from framing.errors import InputError
 from framing.tables import TableWriter, iter_table, table_format
@@ -41,9 +43,16 @@ def load_scoring_model(model_dir: str | Path | None = None, codebook_path: str |
 
 
 def read_passage_input(source: str | Path, stdin: Iterable[str] | None = None) -> pd.DataFrame:
-    """Passages to classify: a table with ``text`` (and optional ``id``), or ``-`` for one passage per line on stdin."""
+    """Passages to classify: a table with ``text`` (and optional ``id``), or ``-`` for one passage per line on stdin.
+
+    A text longer than an article may be (MAX_ARTICLE_CHARS) is refused: it is an export gone wrong, and
+    encoding it would take long.
+    """
     if str(source) == "-":
         lines = [line.rstrip("\n") for line in (stdin if stdin is not None else sys.stdin)]
+        for number, line in enumerate(lines, start=1):
+            if len(line) > MAX_ARTICLE_CHARS:
+                raise InputError(f"stdin:line {number}: {len(line):,} characters, over the {MAX_ARTICLE_CHARS:,}-character limit")
         texts = [line for line in lines if line.strip()]
         if not texts:
             raise InputError("stdin: no passages (one passage per line expected)")
@@ -63,6 +72,10 @@ def read_passage_input(source: str | Path, stdin: Iterable[str] | None = None) -
         if empty.any():
             row = int(empty.to_numpy().nonzero()[0][0]) + offset - len(chunk) + 1
             raise InputError(f"{path}:row {row}: empty text")
+        lengths = chunk["text"].astype(str).str.len().to_numpy()
+        if (lengths > MAX_ARTICLE_CHARS).any():
+            index = int((lengths > MAX_ARTICLE_CHARS).nonzero()[0][0])
+            raise InputError(f"{path}:row {index + offset - len(chunk) + 1}: {lengths[index]:,} characters, over the {MAX_ARTICLE_CHARS:,}-character limit")
         frames.append(chunk[["id", "text"]].astype(str))
     return pd.concat(frames, ignore_index=True)
 
@@ -99,20 +112,28 @@ def _articles_with_metadata(paths: list[str | Path], metadata_path: str | Path |
 
 
 class _Checkpoint:
-    """Rows appended to ``<target>.partial.jsonl`` as they are produced, one complete JSON line each."""
+    """Rows appended to ``<target>.partial.jsonl`` as they are produced, one complete JSON line each.
 
-    def __init__(self, target: Path, resume: bool):
+    With ``finished_ids`` (the articles of the article checkpoint, when resuming the passage checkpoint),
+    rows of other articles are dropped: a run killed between writing a batch's passages and its articles
+    leaves passages of articles that the resumed run scores again.
+    """
+
+    def __init__(self, target: Path, resume: bool, finished_ids: set[str] | None = None):
         self.target = target
         self.path = target.with_name(target.name + CHECKPOINT_SUFFIX)
         self.done_ids: set[str] = set()
         self.rows_before = 0
         if resume and self.path.exists():
             self._truncate_to_complete_lines()
+            if finished_ids is not None:
+                self._keep_articles(finished_ids)
             for chunk in pd.read_json(self.path, lines=True, chunksize=50_000, dtype=False):
                 self.done_ids.update(chunk["article_id"].astype(str))
                 self.rows_before += len(chunk)
         elif self.path.exists():
             self.path.unlink()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.handle = self.path.open("a", encoding="utf-8")
 
     def _truncate_to_complete_lines(self) -> None:
@@ -120,6 +141,12 @@ class _Checkpoint:
         data = self.path.read_bytes()
         if data and not data.endswith(b"\n"):
             self.path.write_bytes(data[: data.rfind(b"\n") + 1])
+
+    def _keep_articles(self, ids: set[str]) -> None:
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".partial", dir=self.path.parent)
+        with self.path.open(encoding="utf-8") as source, os.fdopen(fd, "w", encoding="utf-8") as kept:
+            kept.writelines(line for line in source if str(json.loads(line)["article_id"]) in ids)
+        os.replace(tmp, self.path)
 
     def append(self, frame: pd.DataFrame) -> None:
         if frame.empty:
@@ -130,17 +157,23 @@ class _Checkpoint:
         os.fsync(self.handle.fileno())
 
     def finish(self) -> Path:
-        """Convert the checkpoint into the target's format, atomically, and remove the checkpoint."""
+        """Convert the checkpoint into the target's format, atomically. The checkpoint is removed by the
+        caller once every target is written, so a run killed in between can still be resumed."""
         self.handle.close()
         with TableWriter(self.target) as writer:
             if self.path.stat().st_size:
                 for chunk in pd.read_json(self.path, lines=True, chunksize=50_000, dtype=False):
                     writer.write(_restore_types(chunk))
-        self.path.unlink()
         return self.target
 
     def close(self) -> None:
         self.handle.close()
+
+    def complete_rows(self) -> int:
+        """Rows that a resumed run keeps (a torn last line is not one), counted from the file itself
+        because an interruption can fall between a write and any count kept beside it."""
+        with self.path.open("rb") as handle:
+            return sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b""))
 
 
 def _restore_types(chunk: pd.DataFrame) -> pd.DataFrame:
@@ -155,7 +188,12 @@ def score_to_files(
     model=None, metadata_path: str | Path | None = None, resume: bool = False, progress: Callable[[int], None] | None = None,
     batch_passages: int | None = None,
 ) -> ScoreSummary:
-    """Score articles into an article table (and optionally a passage table), checkpointing as it goes."""
+    """Score articles into an article table (and optionally a passage table), checkpointing as it goes.
+
+    The checkpoint grows by one batch of about ``batch_passages`` passages at a time; without the
+    argument, the environment variable FRAMING_BATCH_PASSAGES (used by the tests to make an
+    interruptible run out of a small input) or the default of ``framing.scoring``.
+    """
     from framing.scoring import DEFAULT_BATCH_PASSAGES, score_articles
 
     model = model or load_scoring_model()
@@ -164,12 +202,18 @@ def score_to_files(
     table_format(output)
     if passages_output:
         table_format(passages_output)
+    batch_passages = batch_passages or int(os.environ.get("FRAMING_BATCH_PASSAGES", DEFAULT_BATCH_PASSAGES))
     summary = ScoreSummary()
     article_checkpoint = _Checkpoint(output, resume)
-    passage_checkpoint = _Checkpoint(Path(passages_output), resume) if passages_output else None
+    passage_checkpoint = _Checkpoint(Path(passages_output), resume, finished_ids=article_checkpoint.done_ids) if passages_output else None
+    if passage_checkpoint is not None and article_checkpoint.done_ids - passage_checkpoint.done_ids:
+        article_checkpoint.close()
+        passage_checkpoint.close()
+        raise InputError(f"{passage_checkpoint.path}: no passages for some of the articles in {article_checkpoint.path}; "
+                         "resume with the --passages of the interrupted run, or start again without --resume")
     summary.resumed_articles = len(article_checkpoint.done_ids)
     try:
-        for batch in score_articles(items, model, batch_passages or DEFAULT_BATCH_PASSAGES, skip_ids=article_checkpoint.done_ids):
+        for batch in score_articles(items, model, batch_passages, skip_ids=article_checkpoint.done_ids):
             if passage_checkpoint is not None:
                 passage_checkpoint.append(batch.passages)
             article_checkpoint.append(batch.articles)
@@ -179,12 +223,19 @@ def score_to_files(
             summary.warnings.extend(batch.warnings)
             if progress:
                 progress(len(batch.articles) + len(batch.failures))
-    except BaseException:
+        # Converted inside the try: a run interrupted here keeps its checkpoints (removed only below) for --resume.
+        if summary.articles_scored + summary.resumed_articles:
+            if passage_checkpoint is not None:
+                summary.outputs["passages"] = passage_checkpoint.finish()
+            summary.outputs["articles"] = article_checkpoint.finish()
+    except BaseException as exc:
         article_checkpoint.close()
         if passage_checkpoint is not None:
             passage_checkpoint.close()
+        if isinstance(exc, KeyboardInterrupt):
+            raise KeyboardInterrupt(f"{article_checkpoint.complete_rows()} scored article(s) are kept in {article_checkpoint.path}") from None
         raise
-    if summary.articles_scored + summary.resumed_articles == 0:
+    if "articles" not in summary.outputs:
         article_checkpoint.close()
         article_checkpoint.path.unlink(missing_ok=True)
         if passage_checkpoint is not None:
@@ -192,9 +243,9 @@ def score_to_files(
             passage_checkpoint.path.unlink(missing_ok=True)
         reasons = "; ".join(f"{f.source}: {f.reason}" for f in summary.failures[:5])
         raise InputError(f"no article could be scored ({reasons})")
-    if passage_checkpoint is not None:
-        summary.outputs["passages"] = passage_checkpoint.finish()
-    summary.outputs["articles"] = article_checkpoint.finish()
+    for checkpoint in (article_checkpoint, passage_checkpoint):
+        if checkpoint is not None:
+            checkpoint.path.unlink()
     if summary.failures:
         errors_path = Path(errors_output) if errors_output else output.with_name(output.stem + ".errors.csv")
         summary.outputs["errors"] = write_failures(summary.failures, errors_path)

@@ -17,7 +17,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from framing.errors import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_PARTIAL, FramingError, InputError
+from framing.errors import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_PARTIAL, FramingError, InputError, Interrupted
 
 app = typer.Typer(
     help="Tag news passages with the frames they carry, score each article's framing mix and compare "
@@ -152,16 +152,25 @@ def score(
     import tempfile
 
     from framing import api
+    from framing.articles import resolve_inputs
 
+    resolve_inputs(paths)  # a mistyped path fails at once, not after loading the model
     scoring_model = api.load_scoring_model(model, codebook)
     target = output or Path(tempfile.mkdtemp(prefix="framing-")) / "articles.jsonl"
     if engine == "dask":
         from framing.distributed import score_with_dask
 
+        if resume:
+            raise InputError("--resume works with --engine local only: a Dask run keeps no checkpoint")
         summary = score_with_dask(paths, target, passages, errors, scoring_model, metadata, workers=workers, scheduler=scheduler)
     elif engine == "local":
         with _progress(None, "article") as bar:
-            summary = api.score_to_files(paths, target, passages, errors, scoring_model, metadata, resume=resume, progress=bar.update)
+            try:
+                summary = api.score_to_files(paths, target, passages, errors, scoring_model, metadata, resume=resume, progress=bar.update)
+            except KeyboardInterrupt as exc:
+                # Without --output the checkpoint is in a temporary folder that no later run looks in.
+                raise Interrupted(f"{exc}; run the same command with --resume to continue" if output
+                                  else "nothing was printed; score into --output FILE for a run that --resume can continue") from None
     else:
         raise InputError(f"--engine {engine!r}: use 'local' or 'dask'")
     for source, warning in summary.warnings:
@@ -202,7 +211,9 @@ def compare(
     Example: framing compare examples/peru-mexico/*.txt --name peru-mexico
     """
     from framing import api
+    from framing.articles import resolve_inputs
 
+    resolve_inputs(paths)  # a mistyped path fails at once, not after loading the model
     report_dir = reports_dir / (name or api.default_report_name(paths))
     comparison, files, failures = api.compare(paths, report_dir, by=by.value, model=api.load_scoring_model(model, codebook), metadata_path=metadata,
                                               n_bootstrap=bootstrap, confidence=confidence, n_evidence=evidence, seed=seed)
@@ -418,6 +429,9 @@ def main() -> None:
     except KeyboardInterrupt:
         typer.echo("interrupted: finished work is kept; run the same command with --resume to continue", err=True)
         sys.exit(EXIT_INTERRUPTED)
+    except Interrupted as exc:
+        typer.echo(f"interrupted: {exc}", err=True)
+        sys.exit(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
@@ -431,6 +445,9 @@ def main() -> None:
             raise
         typer.echo(f"error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", err=True)
         sys.exit(1)
+    if code == EXIT_INTERRUPTED:
+        # Typer turns a KeyboardInterrupt (Ctrl-C, or SIGTERM through the handler above) into this exit code, silently.
+        typer.echo("interrupted", err=True)
     sys.exit(code if isinstance(code, int) else 0)
 
 

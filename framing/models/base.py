@@ -106,6 +106,7 @@ class FrameClassifier:
             raise ValueError(f"unknown parameters for the {self.family} model: {', '.join(sorted(unknown))}")
         self.thresholds = np.full(len(codebook.frames), 0.5)
         self.card = ModelCard()
+        self.folder: Path | None = None
 
     @classmethod
     def default_params(cls) -> dict:
@@ -210,4 +211,6 @@ def restore(cls: type[FrameClassifier], folder: Path, manifest: dict) -> FrameCl
     model.thresholds = np.array([manifest["thresholds"][name] for name in codebook.frame_names], dtype=float)
     model.card = ModelCard(**manifest.get("card", {}))
     model._load(folder)
+    # Where it came from, so a distributed run can send workers the folder rather than the weights.
+    model.folder = folder
     return model
