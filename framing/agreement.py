@@ -96,10 +96,16 @@ def agreement_report(first_path: Path, second_path: Path, labeled_dir: Path, cod
         "| --- | --- | --- | --- | --- | --- |",
     ]
     lines += [f"| {r.frame} | {r.alpha:.3f} | {r.agreement:.3f} | {r.first_positive} | {r.second_positive} | {r.both_positive} |" for r in table.itertuples()]
-    lines += ["", "Alpha of 0.8 or more is usually read as reliable, 0.667 to 0.8 as tentative.", ""]
+    lines += [
+        "", "Alpha of 0.8 or more is usually read as reliable, 0.667 to 0.8 as tentative.", "",
+        "**Read these numbers with care.** Both passes were made by AI agents built on the same family of language "
+        "model, and the first pass is the label the passage's writer gave while writing it for a frame. Alpha here "
+        "measures how consistently such annotators apply the codebook; two trained human coders labelling real "
+        "coverage would very likely agree less. A human second pass is the most useful addition to this corpus.", "",
+    ]
     if not adjudicated.empty and "note" in adjudicated.columns:
-        lines += ["## Adjudication examples", "", "| id | first | second | final | note |", "| --- | --- | --- | --- | --- |"]
-        for row in adjudicated.head(15).itertuples():
+        lines += ["## Adjudicated disagreements", "", "| id | first | second | final | note |", "| --- | --- | --- | --- | --- |"]
+        for row in adjudicated.itertuples():
             lines.append(f"| {row.id} | {';'.join(first.get(str(row.id), [])) or 'none'} | {';'.join(second.get(str(row.id), [])) or 'none'} | "
                          f"{';'.join(_parse_labels(row.final)) or 'none'} | {str(row.note).replace('|', '/')} |")
         lines.append("")

@@ -133,7 +133,8 @@ def metrics_table(result: dict) -> pd.DataFrame:
     rows = [{"frame": name, **values} for name, values in result["per_frame"].items()]
     rows.append({"frame": "micro", "f1": result["micro_f1"]})
     rows.append({"frame": "macro", "f1": result["macro_f1"]})
-    return pd.DataFrame(rows).fillna("")
+    # Object dtype first: the micro/macro rows have no precision or recall, shown blank rather than NaN.
+    return pd.DataFrame(rows).astype(object).fillna("")
 
 
 def evaluation_report(evaluations: list[Evaluation], codebook: Codebook, title: str, n_errors: int = 20) -> str:
