@@ -250,7 +250,7 @@ def _training_data(data: Path, codebook_path: Path | None, strict: bool):
 @app.command()
 def train(
     data: DataOption = Path("labeled"),
-    model: Annotated[str, typer.Option("--model", help="Model family: tfidf, embed or finetune. Example: --model tfidf")] = "embed",
+    model: Annotated[str, typer.Option("--model", help="Model family: tfidf, embed, hybrid (the default: best on the held-out stories) or finetune. Example: --model tfidf")] = "hybrid",
     codebook: CodebookOption = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed; the same data and seed give the same metrics. Example: --seed 1")] = 0,
     folds: Annotated[int, typer.Option("--folds", min=2, help="Cross-validation folds (grouped by story). Example: --folds 10")] = 5,
@@ -279,7 +279,7 @@ def train(
 @app.command()
 def evaluate(
     data: DataOption = Path("labeled"),
-    model: Annotated[str, typer.Option("--model", help="A model family to cross-validate (tfidf, embed, finetune) or a model folder to test on the held-out stories. Example: --model tfidf")] = "embed",
+    model: Annotated[str, typer.Option("--model", help="A model family to cross-validate (tfidf, embed, hybrid, finetune) or a model folder to test on the held-out stories. Example: --model tfidf")] = "hybrid",
     codebook: CodebookOption = None,
     folds: Annotated[int, typer.Option("--folds", min=2, help="Cross-validation folds (grouped by story). Example: --folds 10")] = 5,
     seed: Annotated[int, typer.Option("--seed", help="Random seed. Example: --seed 1")] = 0,

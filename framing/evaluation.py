@@ -134,7 +134,10 @@ def metrics_table(result: dict) -> pd.DataFrame:
     rows.append({"frame": "micro", "f1": result["micro_f1"]})
     rows.append({"frame": "macro", "f1": result["macro_f1"]})
     # Object dtype first: the micro/macro rows have no precision or recall, shown blank rather than NaN.
-    return pd.DataFrame(rows).astype(object).fillna("")
+    table = pd.DataFrame(rows)
+    if "support" in table:
+        table["support"] = table["support"].astype("Int64")
+    return table.astype(object).fillna("")
 
 
 def evaluation_report(evaluations: list[Evaluation], codebook: Codebook, title: str, n_errors: int = 20) -> str:

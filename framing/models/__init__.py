@@ -17,8 +17,12 @@ from framing.models.base import FrameClassifier, read_manifest, restore
 FAMILIES = {
     "tfidf": "framing.models.linear:TfidfClassifier",
     "embed": "framing.models.linear:EmbeddingClassifier",
+    "hybrid": "framing.models.linear:HybridClassifier",
     "finetune": "framing.models.finetune:FineTunedClassifier",
 }
+# What `framing train` and `framing evaluate` use without --model: the family with the best macro-F1 on the
+# held-out stories (benchmarks/results/heldout.md, from `python benchmarks/heldout.py`).
+DEFAULT_FAMILY = "hybrid"
 DEFAULT_POINTER = "DEFAULT"
 
 

@@ -94,6 +94,8 @@ class FrameClassifier:
     """Base class of the model families. Subclasses implement ``_fit``, ``_scores``, ``_save`` and ``_load``."""
 
     family: ClassVar[str] = ""
+    # Whether features come from the packaged sentence encoder (its backend then matters to the results).
+    uses_sentence_encoder: ClassVar[bool] = False
     # Folds used to get out-of-fold probabilities for threshold tuning.
     threshold_folds: ClassVar[int] = 5
 

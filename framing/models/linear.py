@@ -1,7 +1,9 @@
-"""Two families with a calibrated logistic-regression head per frame over fixed features:
+"""Three families with a calibrated logistic-regression head per frame:
 
 - ``tfidf``: TF-IDF word and bigram features, the fast baseline;
-- ``embed``: frozen all-MiniLM-L6-v2 sentence embeddings.
+- ``embed``: frozen all-MiniLM-L6-v2 sentence embeddings;
+- ``hybrid``: both side by side (the TF-IDF features and the embedding, each of unit length), so a
+  head can use what a word says and what a passage means.
 
 Each frame gets its own ``CalibratedClassifierCV(LogisticRegression)`` (sigmoid calibration on
 internal folds), so every frame can have a different number of positives. Heads and the vectorizer
@@ -174,12 +176,64 @@ class EmbeddingClassifier(LinearHeadClassifier):
 
     family = "embed"
     features_are_fixed = True
+    uses_sentence_encoder = True
 
     @classmethod
     def default_params(cls) -> dict:
-        return {"C": 2.0, "batch_size": 64, "solver": "lbfgs"}
+        return {"C": 2.0, "solver": "lbfgs"}
 
     def _features(self, texts):
-        from framing.models.encoder import SentenceEncoder
+        return _embeddings(texts)
 
-        return SentenceEncoder(batch_size=self.params["batch_size"]).encode(texts)
+    def _save(self, folder: Path) -> list[str]:
+        self.card.notes = _with_encoder_note(self.card.notes)
+        return super()._save(folder)
+
+
+class HybridClassifier(TfidfClassifier):
+    """TF-IDF features and frozen MiniLM embeddings concatenated, with a logistic-regression head per frame."""
+
+    family = "hybrid"
+    uses_sentence_encoder = True
+
+    @classmethod
+    def default_params(cls) -> dict:
+        return dict(super().default_params(), embedding_weight=1.0)
+
+    def fit(self, texts, Y, groups=None):
+        from framing.models.encoder import cached_embeddings
+
+        # The threshold-tuning folds refit the vectorizer but would re-encode the same texts: encode once.
+        with cached_embeddings():
+            return super().fit(texts, Y, groups)
+
+    def _fit_features(self, texts):
+        return self._joined(super()._fit_features(texts), texts)
+
+    def _features(self, texts):
+        return self._joined(super()._features(texts), texts)
+
+    def _joined(self, word_features, texts):
+        from scipy.sparse import csr_matrix, hstack
+
+        embedded = csr_matrix(_embeddings(texts) * np.float32(self.params["embedding_weight"]))
+        return hstack([word_features, embedded], format="csr")
+
+    def _save(self, folder: Path) -> list[str]:
+        self.card.notes = _with_encoder_note(self.card.notes)
+        return super()._save(folder)
+
+
+def _embeddings(texts: list[str]) -> np.ndarray:
+    from framing.models.encoder import SentenceEncoder
+
+    return SentenceEncoder().encode(texts)
+
+
+def _with_encoder_note(notes: list[str]) -> list[str]:
+    """The card says which encoder backend produced the training embeddings (heads expect the same one)."""
+    from framing.models.encoder import SentenceEncoder
+
+    described = SentenceEncoder().describe()
+    note = "Embeddings: " + ", ".join(f"{key} {value}" for key, value in described.items())
+    return [n for n in notes if not n.startswith("Embeddings: ")] + [note]

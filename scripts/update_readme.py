@@ -1,0 +1,54 @@
+"""Run the commands shown in README.md and paste their real output between its example markers.
+
+    .venv/bin/python scripts/update_readme.py            # all examples
+    .venv/bin/python scripts/update_readme.py classify   # one example
+
+Each example is a block ``<!-- example:NAME:begin --> ... <!-- example:NAME:end -->`` in README.md;
+the command is shown with its output, so every figure in the README comes from a command.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = ROOT / ".venv" / "bin"
+
+EXAMPLES = {
+    "help": "framing --help",
+    "classify": "printf '%s\\n' \"Lima declared Mexico's ambassador persona non grata, accusing Mexico of meddling in Peru's internal affairs.\" "
+                "\"Avocado and blueberry exporters fear losing 200 million dollars in sales if the rupture drags on.\" "
+                "\"The statement was released shortly before midnight.\" | framing classify - --format csv",
+    "score": "framing score examples/peru-mexico/*.txt --format csv",
+    "compare": "framing compare examples/peru-mexico/*.txt --name peru-mexico",
+    "compare-outlet": "framing compare examples/peru-mexico/ --by outlet --name peru-mexico-outlets --format csv",
+    "corpus-check": "framing corpus check labeled/",
+    "corpus-stats": "framing corpus stats labeled/ --table per_frame",
+    "evaluate": "framing evaluate --data labeled/ --model models/$(cat models/DEFAULT) --report reports/default-model-evaluation.md",
+}
+
+
+def run(command: str) -> str:
+    env = dict(os.environ, PATH=f"{BIN}:{os.environ['PATH']}", COLUMNS="150", HF_HUB_OFFLINE="1")
+    result = subprocess.run(["bash", "-c", command + " 2>&1"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
+    if result.returncode not in (0, 3):
+        raise SystemExit(f"`{command}` failed with exit code {result.returncode}:\n{result.stdout}")
+    return result.stdout.rstrip()
+
+
+def main(names: list[str]) -> None:
+    sys.path.insert(0, str(ROOT))
+    from framing.tables import replace_marked_block
+
+    for name in names or list(EXAMPLES):
+        command = EXAMPLES[name]
+        output = run(command)
+        replace_marked_block(ROOT / "README.md", f"example:{name}", f"```console\n$ {command}\n{output}\n```")
+        print(f"updated example {name}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
