@@ -44,7 +44,9 @@ def test_segmenter_properties(text, limits):
 @FAST
 @given(ANY_TEXT, LIMITS)
 def test_segmenter_properties_hold_on_the_path_for_giant_paragraphs(text, limits):
-    with mock.patch.object(segmentation, "PYSBD_MAX_CHARS", 40):
+    # Every text takes the regular-expression splitter, the passages and the check alike: pysbd and the
+    # splitter may disagree on where a sentence ends ("0. 00" is one sentence to one, two to the other).
+    with mock.patch.object(segmentation, "PYSBD_MAX_CHARS", 0):
         _assert_segmentation_properties(text, *limits)
 
 

@@ -7,8 +7,8 @@ A frame model is a scikit-learn style estimator:
 - ``predict_proba(texts)``: an (n, n_frames) array of calibrated probabilities.
 - ``predict(texts)``: an (n, n_frames) boolean array, each frame cut at its own tuned threshold.
 - ``save(folder)`` / ``load(folder)``: a folder with ``model.json`` (family, format version, codebook,
-  thresholds, parameters, card, SHA-256 of every weight file) and weights in safetensors or skops
-  files. Nothing is unpickled: skops loads only types on an explicit allow-list.
+  thresholds, parameters, card, SHA-256 of every weight file) and weights in safetensors or JSON
+  files. Nothing is unpickled, so loading a model folder never runs code from it.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from framing.tables import write_text_atomic
 FORMAT_VERSION = 1
 MODEL_FILE = "model.json"
 CARD_FILE = "MODEL_CARD.md"
-TRACKED_LIBRARIES = ("framing", "numpy", "scikit-learn", "skops", "torch", "transformers", "tokenizers", "onnxruntime", "safetensors")
+TRACKED_LIBRARIES = ("framing", "numpy", "scikit-learn", "torch", "transformers", "tokenizers", "onnxruntime", "safetensors")
 
 
 def library_versions() -> dict[str, str]:
