@@ -117,7 +117,7 @@ def write_report(folder: str | Path, comparison: Comparison, articles: pd.DataFr
     written = {name: write_table(table, folder / name) for name, table in tables.items()}
     chart = mix_chart(comparison, codebook)
     chart_path = folder / "chart.png"
-    chart_path.write_bytes(chart)
+    write_text_atomic(chart_path, chart)
     written["chart.png"] = chart_path
     html = jinja2.Environment(autoescape=True).from_string(_TEMPLATE).render(
         title=title, model_family=model_family, codebook=codebook, by=comparison.by, confidence=comparison.confidence,

@@ -174,7 +174,7 @@ class TableWriter:
 
     def __enter__(self) -> TableWriter:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".partial", dir=self.path.parent)
+        fd, tmp = _temporary_beside(self.path)
         os.close(fd)
         self._tmp_path = Path(tmp)
         if self.format != "parquet":
@@ -224,14 +224,24 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
     return Path(path)
 
 
-def write_text_atomic(path: str | Path, text: str) -> Path:
-    """Write a text file (report, JSON) atomically."""
+def _temporary_beside(path: Path) -> tuple[int, str]:
+    """A temporary file in ``path``'s folder (so the final rename is atomic), with the permissions a plain
+    ``open`` would give (mkstemp makes it owner-only)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    return fd, tmp
+
+
+def write_text_atomic(path: str | Path, content: str | bytes) -> Path:
+    """Write a text (report, JSON) or bytes (an image) file atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    fd, tmp = _temporary_beside(path)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content.encode("utf-8") if isinstance(content, str) else content)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
