@@ -17,7 +17,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +26,7 @@ import pandas as pd
 from framing.articles import MAX_ARTICLE_CHARS, ArticleFailure, find_metadata, iter_articles, load_metadata
 from framing.codebook import Codebook, load_codebook
 from framing.errors import InputError
-from framing.tables import TableWriter, iter_table, table_format
+from framing.tables import DEFAULT_CHUNK_ROWS, TableWriter, iter_table, table_format
 
 CHECKPOINT_SUFFIX = ".partial.jsonl"
 
@@ -42,11 +42,12 @@ def load_scoring_model(model_dir: str | Path | None = None, codebook_path: str |
 # -- classify ---------------------------------------------------------------------------------------
 
 
-def read_passage_input(source: str | Path, stdin: Iterable[str] | None = None) -> pd.DataFrame:
-    """Passages to classify: a table with ``text`` (and optional ``id``), or ``-`` for one passage per line on stdin.
+def iter_passage_input(source: str | Path, stdin: Iterable[str] | None = None, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Iterator[pd.DataFrame]:
+    """Passages to classify, in chunks of ``id`` and ``text``: a table with ``text`` (and optional ``id``;
+    without it, row numbers from 1), or ``-`` for one passage per line on stdin.
 
     A text longer than an article may be (MAX_ARTICLE_CHARS) is refused: it is an export gone wrong, and
-    encoding it would take long.
+    encoding it would take long. So is an empty text, with its row.
     """
     if str(source) == "-":
         lines = [line.rstrip("\n") for line in (stdin if stdin is not None else sys.stdin)]
@@ -56,14 +57,14 @@ def read_passage_input(source: str | Path, stdin: Iterable[str] | None = None) -
         texts = [line for line in lines if line.strip()]
         if not texts:
             raise InputError("stdin: no passages (one passage per line expected)")
-        return pd.DataFrame({"id": [str(i) for i in range(1, len(texts) + 1)], "text": texts})
+        yield pd.DataFrame({"id": [str(i) for i in range(1, len(texts) + 1)], "text": texts})
+        return
     path = Path(source)
     if not path.exists():
         raise InputError(f"{path}: no such file")
     table_format(path)
-    frames = []
     offset = 0
-    for chunk in iter_table(path):
+    for chunk in iter_table(path, chunk_rows=chunk_rows):
         chunk = chunk.copy()
         if "id" not in chunk.columns:
             chunk["id"] = [str(i) for i in range(offset + 1, offset + len(chunk) + 1)]
@@ -76,8 +77,12 @@ def read_passage_input(source: str | Path, stdin: Iterable[str] | None = None) -
         if (lengths > MAX_ARTICLE_CHARS).any():
             index = int((lengths > MAX_ARTICLE_CHARS).nonzero()[0][0])
             raise InputError(f"{path}:row {index + offset - len(chunk) + 1}: {lengths[index]:,} characters, over the {MAX_ARTICLE_CHARS:,}-character limit")
-        frames.append(chunk[["id", "text"]].astype(str))
-    return pd.concat(frames, ignore_index=True)
+        yield chunk[["id", "text"]].astype(str)
+
+
+def read_passage_input(source: str | Path, stdin: Iterable[str] | None = None) -> pd.DataFrame:
+    """All of :func:`iter_passage_input` in one DataFrame."""
+    return pd.concat(list(iter_passage_input(source, stdin)), ignore_index=True)
 
 
 def classify(texts: pd.DataFrame, model=None) -> pd.DataFrame:
@@ -85,6 +90,20 @@ def classify(texts: pd.DataFrame, model=None) -> pd.DataFrame:
 
     model = model or load_scoring_model()
     return classify_texts(model, texts["text"].tolist(), texts["id"].astype(str).tolist())
+
+
+def classify_to_file(source: str | Path, output: str | Path, model=None, progress: Callable[[int], None] | None = None,
+                     chunk_rows: int = DEFAULT_CHUNK_ROWS) -> int:
+    """Classify passages chunk by chunk into ``output`` (format from its extension), so memory stays flat
+    with the input's size; the file appears, atomically, only if every chunk was read and classified.
+    Returns the number of passages."""
+    model = model or load_scoring_model()
+    with TableWriter(output) as writer:
+        for chunk in iter_passage_input(source, chunk_rows=chunk_rows):
+            writer.write(classify(chunk, model))
+            if progress:
+                progress(len(chunk))
+    return writer.rows_written
 
 
 # -- score ------------------------------------------------------------------------------------------
@@ -128,7 +147,7 @@ class _Checkpoint:
             self._truncate_to_complete_lines()
             if finished_ids is not None:
                 self._keep_articles(finished_ids)
-            for chunk in pd.read_json(self.path, lines=True, chunksize=50_000, dtype=False):
+            for chunk in pd.read_json(self.path, lines=True, chunksize=DEFAULT_CHUNK_ROWS, dtype=False):
                 self.done_ids.update(chunk["article_id"].astype(str))
                 self.rows_before += len(chunk)
         elif self.path.exists():
@@ -162,7 +181,7 @@ class _Checkpoint:
         self.handle.close()
         with TableWriter(self.target) as writer:
             if self.path.stat().st_size:
-                for chunk in pd.read_json(self.path, lines=True, chunksize=50_000, dtype=False):
+                for chunk in pd.read_json(self.path, lines=True, chunksize=DEFAULT_CHUNK_ROWS, dtype=False):
                     writer.write(_restore_types(chunk))
         return self.target
 

@@ -18,6 +18,7 @@ markup and scripts make it several times the size of its text).
 from __future__ import annotations
 
 import codecs
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,7 @@ MAX_ARTICLE_FILE_BYTES = 20_000_000
 METADATA_FILENAME = "metadata.csv"
 METADATA_COLUMNS = ("outlet", "title", "published", "kind")
 _BOMS = [(codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")]
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 _ENGLISH_FUNCTION_WORDS = frozenset("the of and to in a is that for on was with as by it said at from has have be are his her its an their not this which".split())
 
 
@@ -113,7 +115,9 @@ def html_to_text(html: str) -> tuple[str, str]:
 
 def looks_english(text: str) -> bool:
     """A cheap check on function words: the default model is trained on English only."""
-    words = [w.strip(".,;:!?\"'()").lower() for w in text[:5000].split()]
+    # A regular expression over the first 3,000 characters: a Python loop over every word of every article
+    # cost more than the TF-IDF model's whole classification.
+    words = _WORD.findall(text[:3000].lower())
     if len(words) < 20:
         return True
     return sum(w in _ENGLISH_FUNCTION_WORDS for w in words) / len(words) >= 0.08

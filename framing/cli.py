@@ -125,9 +125,13 @@ def classify(
     """
     from framing import api
 
-    texts = api.read_passage_input(input)
-    table = api.classify(texts, api.load_scoring_model(model, codebook))
-    _emit(table, output, format, "passages")
+    scoring_model = api.load_scoring_model(model, codebook)
+    if output is not None:  # streamed chunk by chunk: an archive of passages need not fit in memory
+        with _progress(None, "passage") as bar:
+            rows = api.classify_to_file(input, output, scoring_model, progress=bar.update)
+        _note(f"wrote {rows} rows to {output}")
+        return
+    _emit(api.classify(api.read_passage_input(input), scoring_model), None, format, "passages")
 
 
 @app.command()

@@ -130,3 +130,23 @@ def test_every_help_carries_an_example_for_the_command_and_each_option(run_cli, 
     for parameter in click_command.params:
         if parameter.name != "help":
             assert "Example" in (parameter.help or ""), f"{command} {parameter.name}"
+
+
+def test_classify_to_a_file_streams_chunks_with_the_in_memory_result(default_model, tmp_path):
+    from framing import api
+    from framing.errors import InputError
+
+    source = tmp_path / "in.jsonl"
+    pd.DataFrame({"text": TEXTS * 9}).to_json(source, orient="records", lines=True)
+    streamed = tmp_path / "out.csv"
+    assert api.classify_to_file(source, streamed, default_model, chunk_rows=4) == 27
+    in_memory = api.classify(api.read_passage_input(source), default_model)
+    chunked = read_table(streamed)
+    assert chunked["id"].tolist() == [str(i) for i in range(1, 28)]  # row numbers run on across chunks
+    pd.testing.assert_frame_equal(chunked[P_COLUMNS].astype(float), in_memory[P_COLUMNS].astype(float), atol=1e-6, check_exact=False)
+
+    broken = tmp_path / "broken.jsonl"
+    pd.DataFrame({"text": TEXTS * 3 + [" "]}).to_json(broken, orient="records", lines=True)
+    with pytest.raises(InputError, match="row 10: empty text"):
+        api.classify_to_file(broken, tmp_path / "never.csv", default_model, chunk_rows=4)
+    assert not (tmp_path / "never.csv").exists() and not list(tmp_path.glob("*.partial"))
