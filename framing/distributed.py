@@ -1,14 +1,14 @@
 """Scoring on a Dask cluster (``framing score --engine dask``), with the single-process path's results.
 
 **Partitions are the single-process batches.** ``framing.api.score_to_files`` scores articles in
-batches of about ``batch_passages`` passages (4,096 by default), and the default int8 encoder's
-output for a passage depends on the other passages of its batch (its activations are quantised with
-one scale per encoder call). So this module cuts the input exactly where the single-process path
-cuts its batches: the client reads the articles in input order (``framing.articles.iter_articles``,
-metadata included), segments each one to count its passages, and closes a partition after the
-article that brings it to ``batch_passages``. Each partition is then scored by a worker with
-``framing.scoring.score_articles``, the function the single-process path uses, and so yields that
-path's batch: same rows, same probabilities, same failures and warnings, in the same order.
+batches of about ``batch_passages`` passages (4,096 by default). This module cuts the input exactly
+where the single-process path cuts its batches: the client reads the articles in input order
+(``framing.articles.iter_articles``, metadata included), segments each one to count its passages, and
+closes a partition after the article that brings it to ``batch_passages``. Each partition is then
+scored by a worker with ``framing.scoring.score_articles``, the function the single-process path uses,
+and so yields that path's batch: same rows, same probabilities, same failures and warnings, in the
+same order. (The encoder embeds one text per call, so a passage's probabilities do not depend on its
+batch; following the batches keeps failures and warnings where the local engine reports them.)
 
 - The client reads the inputs (files and tables) and sends the articles' text with each partition, so
   workers do not need to see the input files. Segmenting on the client costs little (about 0.1 s per
