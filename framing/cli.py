@@ -47,7 +47,7 @@ class Unit(str, Enum):
 
 OutputOption = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the table to FILE; format from the extension (.csv, .jsonl, .parquet). Example: --output mixes.csv")]
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="How to print the table when there is no --output. Example: --format csv")]
-ModelOption = Annotated[Optional[Path], typer.Option("--model", "-m", help="Model folder to use instead of the default in models/. Example: --model models/embed-20261122-101500-ab12cd34")]
+ModelOption = Annotated[Optional[Path], typer.Option("--model", "-m", help="Model folder to use instead of the default in models/. Example: --model models/tfidf-20261128-121338-6aeea565")]
 CodebookOption = Annotated[Optional[Path], typer.Option("--codebook", help="Codebook TOML file; the model must have been trained for it. Example: --codebook my-frames.toml")]
 MetadataOption = Annotated[Optional[Path], typer.Option("--metadata", help="Table with id (or file), outlet, title, published, kind per article; default: metadata.csv beside the inputs. Example: --metadata outlets.csv")]
 
@@ -254,7 +254,7 @@ def _training_data(data: Path, codebook_path: Path | None, strict: bool):
 @app.command()
 def train(
     data: DataOption = Path("labeled"),
-    model: Annotated[str, typer.Option("--model", help="Model family: tfidf, embed, hybrid (the default: best on the held-out stories) or finetune. Example: --model tfidf")] = "hybrid",
+    model: Annotated[str, typer.Option("--model", help="Model family: tfidf, embed, hybrid or finetune (the default: best on the held-out stories; minutes on a CPU). Example: --model tfidf")] = "finetune",
     codebook: CodebookOption = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed; the same data and seed give the same metrics. Example: --seed 1")] = 0,
     folds: Annotated[int, typer.Option("--folds", min=2, help="Cross-validation folds (grouped by story). Example: --folds 10")] = 5,
@@ -267,7 +267,7 @@ def train(
     The training data must pass `framing corpus check`. The stories in <data>/test_stories.txt are held out;
     the new model becomes the default only if its held-out macro-F1 is at least the current default's.
 
-    Example: framing train --data labeled/ --model embed --seed 0
+    Example: framing train --data labeled/ --model finetune --seed 0
     """
     from framing.evaluation import metrics_table, train_and_register
     from framing.models import models_dir as default_models_dir
@@ -283,7 +283,7 @@ def train(
 @app.command()
 def evaluate(
     data: DataOption = Path("labeled"),
-    model: Annotated[str, typer.Option("--model", help="A model family to cross-validate (tfidf, embed, hybrid, finetune) or a model folder to test on the held-out stories. Example: --model tfidf")] = "hybrid",
+    model: Annotated[str, typer.Option("--model", help="A model family to cross-validate (tfidf, embed, hybrid, finetune; default finetune) or a model folder to test on the held-out stories. Example: --model tfidf")] = "finetune",
     codebook: CodebookOption = None,
     folds: Annotated[int, typer.Option("--folds", min=2, help="Cross-validation folds (grouped by story). Example: --folds 10")] = 5,
     seed: Annotated[int, typer.Option("--seed", help="Random seed. Example: --seed 1")] = 0,

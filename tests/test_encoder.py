@@ -112,7 +112,7 @@ def test_cached_file_is_reused_not_rebuilt(monkeypatch, int8_vectors):
     assert path.is_file() and path.parent == enc.encoder_cache_dir()
     before = path.stat()
 
-    def no_rebuild(destination):
+    def no_rebuild(destination, weights=None):
         raise AssertionError("the cached ONNX file was rebuilt")
 
     monkeypatch.setattr(enc, "build_onnx_model", no_rebuild)
@@ -131,7 +131,7 @@ def test_two_builders_at_once_build_once_and_leave_no_temp_files(monkeypatch, tm
     monkeypatch.setenv(enc.CACHE_ENV, str(tmp_path))
     calls: list[str] = []
 
-    def slow_build(destination):
+    def slow_build(destination, weights=None):
         calls.append(str(destination))
         time.sleep(0.3)
         destination.write_bytes(b"model")
@@ -160,7 +160,7 @@ def test_two_builders_at_once_build_once_and_leave_no_temp_files(monkeypatch, tm
 def test_failed_build_leaves_nothing_behind(monkeypatch, tmp_path):
     monkeypatch.setenv(enc.CACHE_ENV, str(tmp_path))
 
-    def broken_build(destination):
+    def broken_build(destination, weights=None):
         destination.write_bytes(b"half a model")
         raise RuntimeError("export failed")
 
@@ -191,7 +191,7 @@ def test_a_damaged_cached_file_is_rebuilt_once(monkeypatch, tmp_path):
     path.write_bytes(b"not an onnx model")
     built: list = []
 
-    def fake_build(destination):
+    def fake_build(destination, weights=None):
         built.append(destination)
         destination.write_bytes(b"rebuilt")
 

