@@ -120,7 +120,7 @@ def looks_english(text: str) -> bool:
     words = _WORD.findall(text[:3000].lower())
     if len(words) < 20:
         return True
-    return sum(w in _ENGLISH_FUNCTION_WORDS for w in words) / len(words) >= 0.08
+    return sum(map(_ENGLISH_FUNCTION_WORDS.__contains__, words)) / len(words) >= 0.08
 
 
 def read_article_file(path: Path, article_id: str) -> Article | ArticleFailure:

@@ -229,6 +229,9 @@ def compare(
     _emit(comparison.mixes if output else summary, output, format, f"framing mix by {by.value} (share [{confidence:.0%} interval])")
     if format is Format.table and output is None:
         _print_table(comparison.distances, "Jensen-Shannon distance between mixes")
+        strongest = comparison.evidence[comparison.evidence["rank"] == 1]
+        _print_table(strongest[["unit", "frame", "probability", "start", "end", "text"]],
+                     f"evidence: the passage that carries each frame most strongly (all {evidence} per frame in evidence.csv)")
     _note(f"report: {files['report.html']} (tables: {', '.join(sorted(n for n in files if n.endswith('.csv')))}; chart: {files['chart.png']})")
     if failures:
         _note(f"{len(failures)} article(s) failed, listed in {files['errors.csv']}")

@@ -102,6 +102,9 @@ def test_compare_writes_the_whole_report(run_cli, tmp_path):
     assert '<img alt="stacked bar chart' in html and "data:image/png;base64," in html
     assert (folder / "chart.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "editorial" in result.stdout and "Jensen-Shannon" in result.stdout
+    assert "evidence: the passage that carries each frame most strongly" in result.stdout
+    strongest = evidence[evidence["rank"] == 1]["text"].iloc[0]
+    assert strongest[:40] in " ".join(result.stdout.replace("│", " ").split())
 
 
 def test_compare_by_outlet_uses_the_metadata(run_cli, tmp_path):
