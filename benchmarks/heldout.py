@@ -1,6 +1,7 @@
 """Compare the model families on the corpus's held-out stories: which one should `framing train` default to?
 
-    .venv/bin/python benchmarks/heldout.py --data labeled/ [--families tfidf embed finetune] [--seed 0]
+    .venv/bin/python benchmarks/heldout.py [--data labeled/] [--families tfidf embed hybrid finetune] [--seed 0]
+    FRAMING_ENCODER_BACKEND=torch .venv/bin/python benchmarks/heldout.py --families embed hybrid --output benchmarks/results/heldout-float32
 
 Each family is trained on the training stories (thresholds tuned on out-of-fold predictions grouped by
 story) and tested on the stories in labeled/test_stories.txt, which no family sees in training. Writes
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -56,12 +58,19 @@ def main(argv: list[str] | None = None) -> dict:
         rows.append(row)
     import pandas as pd
 
+    from framing.models.encoder import BACKEND_ENV, default_backend
+
     best = max(results, key=lambda f: results[f]["macro_f1"])
-    command = "python benchmarks/heldout.py --data labeled/ --families " + " ".join(args.families)
+    backend = default_backend()
+    command = "python benchmarks/heldout.py --families " + " ".join(args.families)
+    if args.output != parser.get_default("output"):
+        command += f" --output {args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output}"
+    if os.environ.get(BACKEND_ENV):
+        command = f"{BACKEND_ENV}={backend} {command}"
     markdown = (
         f"Held-out stories ({len(test)} passages of {test['story'].nunique()} disputes never seen in training; trained on "
-        f"{len(train)} passages of {train['story'].nunique()} disputes), seed {args.seed}, measured with `{command}` "
-        f"on a 2-core CPU:\n\n{markdown_table(pd.DataFrame(rows))}\n\nBest macro-F1: **{best}**."
+        f"{len(train)} passages of {train['story'].nunique()} disputes), seed {args.seed}, sentence encoder backend "
+        f"`{backend}`, measured with `{command}` on a 2-core CPU:\n\n{markdown_table(pd.DataFrame(rows))}\n\nBest macro-F1: **{best}**."
     )
     args.output.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(args.output.with_suffix(".json"), json.dumps({"held_out_stories": stories, "n_train": len(train), "n_test": len(test), "results": results}, indent=2) + "\n")

@@ -1,10 +1,12 @@
 """Run the commands shown in README.md and paste their real output between its example markers.
 
-    .venv/bin/python scripts/update_readme.py            # all examples
+    .venv/bin/python scripts/update_readme.py            # all examples and result tables
     .venv/bin/python scripts/update_readme.py classify   # one example
 
 Each example is a block ``<!-- example:NAME:begin --> ... <!-- example:NAME:end -->`` in README.md;
-the command is shown with its output, so every figure in the README comes from a command.
+the command is shown with its output. Result blocks (``<!-- results:NAME:begin -->``) receive the
+Markdown that a benchmark script wrote under benchmarks/results/, which names the command that
+produced it. So every figure in the README comes from a command.
 """
 
 from __future__ import annotations
@@ -30,6 +32,14 @@ EXAMPLES = {
     "evaluate": "framing evaluate --data labeled/ --model models/$(cat models/DEFAULT) --report reports/default-model-evaluation.md",
 }
 
+# Block name -> the result files pasted into it, in order.
+RESULTS = {
+    "heldout": ["benchmarks/results/heldout.md", "benchmarks/results/heldout-float32.md"],
+    "semeval2023": ["benchmarks/results/semeval2023.md"],
+    "frac": ["benchmarks/results/frac.md"],
+    "speed": ["benchmarks/results/speed.md", "benchmarks/results/speed-1m.md"],
+}
+
 
 def run(command: str) -> str:
     env = dict(os.environ, PATH=f"{BIN}:{os.environ['PATH']}", COLUMNS="150", HF_HUB_OFFLINE="1")
@@ -43,7 +53,12 @@ def main(names: list[str]) -> None:
     sys.path.insert(0, str(ROOT))
     from framing.tables import replace_marked_block
 
-    for name in names or list(EXAMPLES):
+    for name in names or list(EXAMPLES) + list(RESULTS):
+        if name in RESULTS:
+            content = "\n\n".join((ROOT / path).read_text(encoding="utf-8").strip() for path in RESULTS[name] if (ROOT / path).is_file())
+            replace_marked_block(ROOT / "README.md", f"results:{name}", content)
+            print(f"updated results {name}")
+            continue
         command = EXAMPLES[name]
         output = run(command)
         replace_marked_block(ROOT / "README.md", f"example:{name}", f"```console\n$ {command}\n{output}\n```")
