@@ -19,6 +19,7 @@ converted in memory.
 from __future__ import annotations
 
 import json
+import os
 import platform
 import shlex
 import sys
@@ -168,7 +169,6 @@ def run_family(family: str, corpus: pd.DataFrame, codebook, folds: int, seed: in
 
 
 def environment() -> dict:
-    import os
 
     from framing.models.base import library_versions
 
@@ -283,7 +283,6 @@ def benchmark_main(benchmark: str, args, corpus: pd.DataFrame, codebook, data_no
     adds baselines of its own (FrAC's majority class).
     """
     import logging
-    import os
 
     import framing.models.encoder as encoder_module
     from framing.corpus import label_matrix
@@ -418,6 +417,8 @@ def start(description: str, name: str, default_codebook: Path, render_markdown, 
         parser.error("DATA_DIR is required (except with --render-only)")
     script = Path(sys.argv[0]).name if argv is None else f"{name}.py"
     command = f"python benchmarks/{script} " + " ".join(shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv))
+    if os.environ.get("FRAMING_ENCODER_BACKEND"):
+        command = f"FRAMING_ENCODER_BACKEND={os.environ['FRAMING_ENCODER_BACKEND']} {command}"
     return args, codebook, command, None
 
 

@@ -260,3 +260,24 @@ def test_family_specs_and_params(semeval):
     assert system_name("tfidf", {"ngram_max": 1, "C": 16}) == "tfidf (C=16, ngram_max=1)"
     with pytest.raises(SystemExit):
         parse_system("tfidf:C")
+
+
+# -- benchmarks/heldout.py: the held-out-story comparison on the committed corpus ----------------------------
+
+
+def test_heldout_rerun_keeps_the_families_it_did_not_redo(tmp_path):
+    heldout = _load("heldout")
+    output = tmp_path / "heldout"
+    first = heldout.main(["--families", "tfidf", "--output", str(output)])
+    earlier = json.loads(output.with_suffix(".json").read_text())
+    # A family measured by an earlier run on the same split, seed and backend (its numbers copied from tfidf's).
+    earlier["results"]["finetune"] = {**first["tfidf"], "command": "python benchmarks/heldout.py --families finetune"}
+    output.with_suffix(".json").write_text(json.dumps(earlier))
+
+    again = heldout.main(["--families", "tfidf", "--output", str(output)])
+    assert list(again) == ["tfidf", "finetune"]
+    assert again["tfidf"]["macro_f1"] == first["tfidf"]["macro_f1"]  # same data and seed, same metrics
+    markdown = output.with_suffix(".md").read_text()
+    assert "| finetune |" in markdown and "- `python benchmarks/heldout.py --families finetune`" in markdown
+
+    assert list(heldout.main(["--families", "tfidf", "--output", str(output), "--no-merge"])) == ["tfidf"]
