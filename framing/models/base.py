@@ -6,6 +6,8 @@ A frame model is a scikit-learn style estimator:
   ``groups`` (stories) keep the out-of-fold predictions used for threshold tuning honest.
 - ``predict_proba(texts)``: an (n, n_frames) array of calibrated probabilities.
 - ``predict(texts)``: an (n, n_frames) boolean array, each frame cut at its own tuned threshold.
+  Thresholds are tuned on out-of-fold scores (``out_of_fold_scores``), on whatever scale a family
+  ranks on, and stored on the scale of ``predict_proba``.
 - ``save(folder)`` / ``load(folder)``: a folder with ``model.json`` (family, format version, codebook,
   thresholds, parameters, card, SHA-256 of every weight file) and weights in safetensors or JSON
   files. Nothing is unpickled, so loading a model folder never runs code from it.
@@ -123,18 +125,27 @@ class FrameClassifier:
         Y = np.asarray(Y, dtype=int)
         if Y.shape != (len(texts), len(self.codebook.frames)):
             raise ValueError(f"Y must have shape ({len(texts)}, {len(self.codebook.frames)}), got {Y.shape}")
-        self.thresholds = tune_thresholds(Y, self.out_of_fold_proba(texts, Y, groups))
+        tuned = tune_thresholds(Y, self.out_of_fold_scores(texts, Y, groups))
         self._fit(texts, Y)
+        self.thresholds = self._probability_thresholds(tuned)
         return self
 
-    def out_of_fold_proba(self, texts: list[str], Y: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
-        """Probabilities for every passage from a model that did not see its fold (its story, when grouped)."""
-        probabilities = np.zeros(Y.shape, dtype=float)
+    def out_of_fold_scores(self, texts: list[str], Y: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
+        """Threshold-tuning scores for every passage from a model that did not see its fold (its story, when grouped)."""
+        scores = np.zeros(Y.shape, dtype=float)
         for train_index, test_index in out_of_fold_splits(len(texts), groups, self.threshold_folds, self.seed):
             fold_model = self.__class__(self.codebook, seed=self.seed, **self.params)
             fold_model._fit([texts[i] for i in train_index], Y[train_index])
-            probabilities[test_index] = fold_model.predict_proba([texts[i] for i in test_index])
-        return probabilities
+            scores[test_index] = fold_model._tuning_scores([texts[i] for i in test_index])
+        return scores
+
+    def _tuning_scores(self, texts: list[str]) -> np.ndarray:
+        """The scores thresholds are tuned on: by default the probabilities themselves."""
+        return self.predict_proba(texts)
+
+    def _probability_thresholds(self, tuned: np.ndarray) -> np.ndarray:
+        """Thresholds tuned on ``_tuning_scores`` as thresholds on this fitted model's probabilities."""
+        return tuned
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         texts = list(texts)

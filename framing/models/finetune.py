@@ -20,7 +20,7 @@ length-weighted mean of its windows' logits, in training as in prediction; nothi
 encoder window except a window that is itself longer than ``max_length`` tokens.
 
 Thresholds and calibration come from ONE internal validation split, not from k refits: the base
-class's k-fold ``out_of_fold_proba`` would fine-tune the encoder k + 1 times. ``fit`` holds out
+class's k-fold ``out_of_fold_scores`` would fine-tune the encoder k + 1 times. ``fit`` holds out
 ``validation_fraction`` of the training texts (whole stories when ``groups`` are given), fine-tunes on
 the rest, fits a per-frame Platt scaling (``sigmoid(a * logit + b)``) on the validation logits and tunes
 the per-frame thresholds (``tune_thresholds``) on the calibrated validation probabilities; then it
@@ -28,8 +28,7 @@ fine-tunes the final model on ALL the training texts and keeps that calibration 
 The cost is about 1 + (1 - validation_fraction) trainings instead of k + 1. The caveat: the final model
 saw more data (and took more steps) than the one the calibration was fitted on, so its logits can be a
 little sharper than the calibration assumes; and thresholds from one split of a few stories are noisier
-than k-fold ones. ``out_of_fold_proba`` (not used by ``fit``) returns the same single-split
-probabilities for the validation rows.
+than k-fold ones.
 
 Prediction runs on the encoder backend (``framing.models.encoder``): by default the fine-tuned
 transformer exported to ONNX and quantised to int8 with the packaged encoder's recipe (built on first
@@ -364,16 +363,6 @@ class FineTunedClassifier(FrameClassifier):
             if (Y[validation_index][:, frames].sum(axis=0) > 0).all() and (Y[train_index][:, frames].sum(axis=0) > 0).all():
                 return np.sort(train_index), np.sort(validation_index)
         return np.sort(first[0]), np.sort(first[1])
-
-    def out_of_fold_proba(self, texts: list[str], Y: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
-        """Calibrated probabilities for the validation rows of one split (NaN elsewhere); ``fit`` does not call this."""
-        probe = self.__class__(self.codebook, seed=self.seed, **self.params)
-        train_index, validation_index = probe.validation_split(np.asarray(Y, dtype=int), groups)
-        probabilities = np.full(np.shape(Y), np.nan)
-        if len(validation_index):
-            probe.fit([texts[i] for i in train_index], np.asarray(Y)[train_index], None if groups is None else np.asarray(groups)[train_index])
-            probabilities[validation_index] = probe.predict_proba([texts[i] for i in validation_index])
-        return probabilities
 
     def _fit(self, texts: list[str], Y: np.ndarray) -> None:
         import torch
