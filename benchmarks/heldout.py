@@ -1,10 +1,15 @@
-"""Compare the model families on the corpus's held-out stories: which one should `framing train` default to?
+"""Compare the model families on the two fixed tests: the corpus's held-out stories and the real-news test split.
 
-    .venv/bin/python benchmarks/heldout.py [--data labeled/] [--families tfidf embed hybrid finetune] [--seed 0]
+    .venv/bin/python benchmarks/heldout.py --realnews ../shared/realnews [--families tfidf embed hybrid finetune] [--seed 0]
+    .venv/bin/python benchmarks/heldout.py --realnews ../shared/realnews --real-weight 0   # constructed only, tested on both
     FRAMING_ENCODER_BACKEND=torch .venv/bin/python benchmarks/heldout.py --families embed hybrid --output benchmarks/results/heldout-float32
 
 Each family is trained on the training stories (thresholds tuned on out-of-fold predictions grouped by
-story) and tested on the stories in labeled/test_stories.txt, which no family sees in training. Writes
+story) and tested on the stories in labeled/test_stories.txt, which no family sees in training. With
+``--realnews``, the real-news train paragraphs are added (each ``--real-weight`` times; 0 trains on the
+constructed corpus alone), thresholds are tuned on the real-news dev split (``--training-thresholds``
+keeps the out-of-fold ones), and every row is also tested on the real-news test split. Rows are named
+``family`` (constructed only) or ``family+real`` (with real news). Writes
 benchmarks/results/heldout.json and heldout.md (the table the README shows). Families of an earlier run
 that this run does not redo are kept when the split, seed and encoder backend are the same (each row
 names its command; ``--no-merge`` to start afresh), so one family can be rerun without the others.
@@ -33,7 +38,7 @@ def merged_results(path: Path, payload: dict) -> dict:
         earlier = json.loads(path.read_text(encoding="utf-8"))
     except (FileNotFoundError, json.JSONDecodeError):
         return payload["results"]
-    if any(earlier.get(key) != payload[key] for key in ("held_out_stories", "n_train", "n_test", "seed", "backend")):
+    if any(earlier.get(key) != payload[key] for key in ("held_out_stories", "n_train", "n_test", "seed", "backend", "n_real_test")):
         return payload["results"]
     results = {**earlier.get("results", {}), **payload["results"]}
     return {f: results[f] for f in sorted(results, key=lambda k: system_order(k, list(results)))}
@@ -42,8 +47,8 @@ def merged_results(path: Path, payload: dict) -> dict:
 def main(argv: list[str] | None = None) -> dict:
     from framing.codebook import load_codebook
     from framing.corpus import held_out_stories, label_matrix, load_corpus, split_by_story
-    from framing.evaluation import evaluate_model
-    from framing.models import make_model
+    from framing.evaluation import REAL_TEST, fit_combined, real_parts, test_evaluations
+    from framing.models.base import tune_thresholds
     from framing.tables import markdown_table, write_text_atomic
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -52,11 +57,16 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results" / "heldout")
     parser.add_argument("--no-merge", action="store_true", help="drop the families of an earlier run instead of keeping those not redone")
+    parser.add_argument("--realnews", type=Path, help="the real-news folder the stand-off labels of <data>/realnews point into")
+    parser.add_argument("--real-weight", type=int, default=1, help="times each real-news train paragraph counts; 0: constructed only")
+    parser.add_argument("--training-thresholds", action="store_true", help="keep thresholds tuned on training data, not on the real-news dev split")
     args = parser.parse_args(argv)
     from framing.models.encoder import BACKEND_ENV, default_backend
 
     backend = default_backend()
     command = "python benchmarks/heldout.py --families " + " ".join(args.families)
+    if args.realnews:
+        command += f" --realnews {args.realnews} --real-weight {args.real_weight}" + (" --training-thresholds" if args.training_thresholds else "")
     if args.output != parser.get_default("output"):
         command += f" --output {args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output}"
     if os.environ.get(BACKEND_ENV):
@@ -66,36 +76,58 @@ def main(argv: list[str] | None = None) -> dict:
     corpus = load_corpus(args.data)
     stories = held_out_stories(args.data)
     train, test = split_by_story(corpus, stories)
-    Y = label_matrix(train, codebook)
+    real = None
+    if args.realnews:
+        from framing.api import real_corpus
+
+        real = real_corpus(args.data, codebook, args.realnews, required=True).corpus
     results = {}
     for family in args.families:
         started = time.perf_counter()
-        model = make_model(family, codebook, seed=args.seed)
-        model.fit(train["text"].tolist(), Y, groups=train["story"].to_numpy())
+        model, training = fit_combined(family, codebook, train, real if args.real_weight else None, seed=args.seed,
+                                       real_weight=args.real_weight, real_thresholds=not args.training_thresholds)
+        if real is not None and not args.real_weight and not args.training_thresholds:
+            # Constructed-only training, thresholds still set on the real-news dev split: the cheapest adaptation.
+            model.thresholds = tune_thresholds(label_matrix(real_parts(real)["dev"], codebook), model.predict_proba(real_parts(real)["dev"]["text"].tolist()))
         fit_seconds = time.perf_counter() - started
-        evaluation = evaluate_model(model, test, "held-out stories", "")
-        results[family] = {"command": command, "fit_seconds": round(fit_seconds, 1), **{k: evaluation.metrics[k] for k in ("micro_f1", "macro_f1", "ece", "per_frame")}}
-        print(f"{family}: micro-F1 {evaluation.metrics['micro_f1']:.3f}, macro-F1 {evaluation.metrics['macro_f1']:.3f}, fit {fit_seconds:.0f} s", flush=True)
+        name = family + ("+real" if real is not None and args.real_weight else "")
+        evaluations = {e.name: e.metrics for e in test_evaluations(model, test, real, len(training))}
+        result = {"command": command, "fit_seconds": round(fit_seconds, 1), "n_train": len(training),
+                  "thresholds": "training data" if real is None or args.training_thresholds else "real-news dev"}
+        result.update({k: evaluations["held-out stories"][k] for k in ("micro_f1", "macro_f1", "ece", "per_frame")})
+        if REAL_TEST in evaluations:
+            result["real"] = {k: evaluations[REAL_TEST][k] for k in ("n", "micro_f1", "macro_f1", "ece", "per_frame")}
+        results[name] = result
+        real_note = f", real-news macro-F1 {result['real']['macro_f1']:.3f}" if "real" in result else ""
+        print(f"{name}: held-out micro-F1 {result['micro_f1']:.3f}, macro-F1 {result['macro_f1']:.3f}{real_note}, fit {fit_seconds:.0f} s", flush=True)
 
-    payload = {"held_out_stories": stories, "n_train": len(train), "n_test": len(test), "seed": args.seed, "backend": backend, "results": results}
+    payload = {"held_out_stories": stories, "n_train": len(train), "n_test": len(test), "seed": args.seed, "backend": backend,
+               "n_real_test": 0 if real is None else len(real_parts(real)["test"]), "results": results}
     json_path = args.output.with_suffix(".json")
     if not args.no_merge:
         payload["results"] = results = merged_results(json_path, payload)
 
     rows = []
     for family, r in results.items():
-        row = {"family": family, "micro-F1": f"{r['micro_f1']:.3f}", "macro-F1": f"{r['macro_f1']:.3f}", "ECE": f"{r['ece']:.3f}"}
-        row.update({f"F1 {name}": f"{r['per_frame'][name]['f1']:.3f}" for name in codebook.frame_names})
+        real_result = r.get("real")
+        row = {"model": family, "training data": f"{r.get('n_train', payload['n_train'])} passages", "thresholds": r.get("thresholds", "training data"),
+               "held-out macro-F1": f"{r['macro_f1']:.3f}", "real-news macro-F1": f"{real_result['macro_f1']:.3f}" if real_result else "not measured"}
+        row.update({f"held-out {name}": f"{r['per_frame'][name]['f1']:.3f}" for name in codebook.frame_names})
+        row.update({f"real {name}": f"{real_result['per_frame'][name]['f1']:.3f}" if real_result else "" for name in codebook.frame_names})
+        row["real-news ECE"] = f"{real_result['ece']:.3f}" if real_result else ""
         row["training time (s)"] = r["fit_seconds"]
         rows.append(row)
     import pandas as pd
 
-    best = max(results, key=lambda f: results[f]["macro_f1"])
+    best = max(results, key=lambda f: min(results[f]["macro_f1"], results[f].get("real", {}).get("macro_f1", 0)))
     commands = "\n".join(f"- `{c}`" for c in dict.fromkeys(r["command"] for r in results.values()))
+    real_line = (f" and the real-news test split ({payload['n_real_test']} real paragraphs of whole story clusters never used for training or tuning)"
+                 if payload["n_real_test"] else "")
     markdown = (
-        f"Held-out stories ({len(test)} passages of {test['story'].nunique()} disputes never seen in training; trained on "
-        f"{len(train)} passages of {train['story'].nunique()} disputes), seed {args.seed}, sentence encoder backend "
-        f"`{backend}`, 2-core CPU:\n\n{markdown_table(pd.DataFrame(rows))}\n\nBest macro-F1: **{best}**.\n\nProduced by:\n\n{commands}"
+        f"Held-out stories ({len(test)} constructed passages of {test['story'].nunique()} disputes never seen in training; the constructed training part is "
+        f"{len(train)} passages of {train['story'].nunique()} disputes){real_line}, seed {args.seed}, sentence encoder backend "
+        f"`{backend}`, 2-core CPU. F1 per frame on each test; rows named `+real` also trained on the real-news train split:\n\n"
+        f"{markdown_table(pd.DataFrame(rows))}\n\nBest on the weaker of the two tests: **{best}**.\n\nProduced by:\n\n{commands}"
     )
     args.output.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(json_path, json.dumps(payload, indent=2) + "\n")

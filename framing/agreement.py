@@ -58,8 +58,32 @@ def alpha_per_frame(first: list[list[str]], second: list[list[str]], codebook: C
     return pd.DataFrame(rows)
 
 
+CONSTRUCTED_CAVEAT = (
+    "**Read these numbers with care.** Both passes were made by AI agents built on the same family of language "
+    "model, and the first pass is the label the passage's writer gave while writing it for a frame. Alpha here "
+    "measures how consistently such annotators apply the codebook; two trained human coders labelling real "
+    "coverage would very likely agree less. A human second pass is the most useful addition to this corpus."
+)
+REAL_CAVEAT = (
+    "**Read these numbers with care.** Both passes were made by AI agents built on the same family of language "
+    "model, each working alone from the guide and the passage. Alpha measures how consistently such annotators "
+    "apply the codebook to real text; annotators of one model family may share blind spots that alpha cannot see. "
+    "A human second pass is the most useful addition."
+)
+
+
+def final_labels_of(labeled: Path) -> tuple[dict[str, list[str]], str]:
+    """The final labels by id of a labeled folder (a corpus, or stand-off real-news labels), and how the sample was drawn."""
+    from framing.realnews import is_standoff_folder, final_labels
+
+    if is_standoff_folder(labeled):
+        return final_labels(labeled), "real-news paragraphs, drawn by `scripts/realnews_select.py` (mostly at random, a fifth from model-selected ones)"
+    corpus = load_corpus(labeled)
+    return dict(zip(corpus["id"], corpus["labels"])), f"drawn across all {corpus['story'].nunique()} stories by `framing corpus sample`"
+
+
 def agreement_report(first_path: Path, second_path: Path, labeled_dir: Path, codebook: Codebook) -> tuple[str, pd.DataFrame]:
-    """The Markdown report of ``labeled/AGREEMENT.md`` and the per-frame alpha table."""
+    """The Markdown report of ``AGREEMENT.md`` (of the corpus, or of the real-news labels) and the per-frame alpha table."""
     for path in (first_path, second_path):
         if not Path(path).is_file():
             raise InputError(f"{path}: annotation pass not found")
@@ -68,8 +92,8 @@ def agreement_report(first_path: Path, second_path: Path, labeled_dir: Path, cod
     if not ids:
         raise InputError(f"{first_path} and {second_path} share no passage ids")
     table = alpha_per_frame([first[i] for i in ids], [second[i] for i in ids], codebook)
-    corpus = load_corpus(labeled_dir).set_index("id")
-    final = {i: corpus.loc[i, "labels"] for i in ids if i in corpus.index}
+    all_final, drawn = final_labels_of(Path(labeled_dir))
+    final = {i: all_final[i] for i in ids if i in all_final}
     disagreements = [i for i in ids if set(first[i]) != set(second[i])]
     adjudication_path = Path(second_path).with_name("adjudication.jsonl")
     adjudicated = read_table(adjudication_path, required=("id", "final")) if adjudication_path.is_file() else pd.DataFrame(columns=["id", "final"])
@@ -79,9 +103,9 @@ def agreement_report(first_path: Path, second_path: Path, labeled_dir: Path, cod
     lines = [
         "# Inter-annotator agreement",
         "",
-        "Regenerate with `framing corpus agreement labeled/` (this file is written by that command).",
+        f"Regenerate with `framing corpus agreement {labeled_dir} --first {first_path} --second {second_path}` (this file is written by that command).",
         "",
-        f"- passages annotated twice, independently: **{len(ids)}** (drawn across all {corpus['story'].nunique()} stories by `framing corpus sample`)",
+        f"- passages annotated twice, independently: **{len(ids)}** ({drawn})",
         f"- second annotator(s): {', '.join(annotators)}; they saw only `labeled/CODEBOOK.md` and the passage text",
         f"- exact agreement on the whole label set: {np.mean([set(first[i]) == set(second[i]) for i in ids]):.1%}",
         f"- disagreements: {len(disagreements)}; adjudicated: {len(adjudicated)} (final label set equal to the first pass in {sided_first}, "
@@ -98,10 +122,7 @@ def agreement_report(first_path: Path, second_path: Path, labeled_dir: Path, cod
     lines += [f"| {r.frame} | {r.alpha:.3f} | {r.agreement:.3f} | {r.first_positive} | {r.second_positive} | {r.both_positive} |" for r in table.itertuples()]
     lines += [
         "", "Alpha of 0.8 or more is usually read as reliable, 0.667 to 0.8 as tentative.", "",
-        "**Read these numbers with care.** Both passes were made by AI agents built on the same family of language "
-        "model, and the first pass is the label the passage's writer gave while writing it for a frame. Alpha here "
-        "measures how consistently such annotators apply the codebook; two trained human coders labelling real "
-        "coverage would very likely agree less. A human second pass is the most useful addition to this corpus.", "",
+        REAL_CAVEAT if "real-news" in drawn else CONSTRUCTED_CAVEAT, "",
     ]
     if not adjudicated.empty and "note" in adjudicated.columns:
         lines += ["## Adjudicated disagreements", "", "| id | first | second | final | note |", "| --- | --- | --- | --- | --- |"]

@@ -339,5 +339,43 @@ def checked_corpus(path: str | Path, codebook: Codebook, strict_schema: bool = T
     return corpus, problems
 
 
+@dataclass
+class RealCorpus:
+    """The real-news labels of a labeled folder: the stand-off rows, and the rebuilt corpus where the text is at hand."""
+
+    labels_path: Path
+    standoff: pd.DataFrame
+    corpus: pd.DataFrame | None  # None when the real-news folder is not there
+    problems: list[str]
+    note: str
+
+
+def real_corpus(labeled: str | Path, codebook: Codebook, realnews_dir: str | Path | None = None, required: bool = False) -> RealCorpus | None:
+    """Check and load the stand-off real-news labels of ``labeled`` (``labeled/realnews/labels.jsonl``).
+
+    The text is rebuilt from ``realnews_dir`` (default ``$FRAMING_REALNEWS_DIR`` or ``../shared/realnews``).
+    A folder given explicitly must exist (InputError); the default one may be absent, and then only the
+    stand-off rows are checked. With ``required``, a missing folder or missing labels are errors.
+    None when ``labeled`` has no real-news labels and they are not required.
+    """
+    from framing.realnews import check_standoff, default_realnews_dir, load_realnews, pool_articles, read_standoff, standoff_labels_of
+
+    labels = standoff_labels_of(labeled)
+    if labels is None:
+        if required:
+            raise InputError(f"{labeled}: no real-news labels (realnews/labels.jsonl)")
+        return None
+    standoff = read_standoff(labels)
+    folder = Path(realnews_dir) if realnews_dir is not None else default_realnews_dir()
+    if realnews_dir is None and not folder.is_dir():
+        if required:
+            raise InputError(f"{folder}: no such real-news folder; the real-news labels in {labels} point into it (give it with --realnews)")
+        problems = check_standoff(standoff, codebook.frame_names)
+        return RealCorpus(labels, standoff, None, problems, f"{len(standoff)} real-news rows checked without their text ({folder} not found; give --realnews)")
+    corpus = load_realnews(labels, folder)
+    problems = check_standoff(standoff, codebook.frame_names, pool_articles(folder))
+    return RealCorpus(labels, standoff, corpus, problems, f"{len(corpus)} real-news rows, text rebuilt from {folder} and matched to its hashes")
+
+
 def metrics_json(evaluations) -> str:
     return json.dumps({e.name: e.metrics for e in evaluations}, indent=2)

@@ -239,6 +239,9 @@ def compare(
 
 
 DataOption = Annotated[Path, typer.Option("--data", help="Labeled file or folder (JSONL/CSV/Parquet with id, text, labels, story). Example: --data labeled/")]
+RealnewsOption = Annotated[Optional[Path], typer.Option(
+    "--realnews", help="The real-news article folder that the stand-off labels in <data>/realnews/ point into (the text is rebuilt from it, never stored). "
+    "Example: --realnews ../shared/realnews")]
 
 
 def _training_data(data: Path, codebook_path: Path | None, strict: bool):
@@ -254,30 +257,57 @@ def _training_data(data: Path, codebook_path: Path | None, strict: bool):
     return codebook, corpus, held_out
 
 
+RealWeightOption = Annotated[int, typer.Option("--real-weight", min=1, help="How many times each real-news train paragraph counts beside the constructed passages. Example: --real-weight 2")]
+RealThresholdsOption = Annotated[bool, typer.Option(
+    "--real-thresholds/--training-thresholds", help="Tune each frame's threshold on the real-news dev split (when --realnews is given) or on the training data. Example: --training-thresholds")]
+
+
+def _real_rows(data: Path, codebook_obj, realnews: Path | None):
+    """The real-news rows to train and test on: None without --realnews; an error when the folder or the labels are missing."""
+    from framing import api
+
+    if realnews is None:
+        return None
+    real = api.real_corpus(data, codebook_obj, realnews, required=True)
+    if real.problems:
+        shown = "\n".join(f"  {p}" for p in real.problems[:20])
+        raise InputError(f"{real.labels_path}: the real-news labels fail `framing corpus check` ({len(real.problems)} problem(s)):\n{shown}")
+    return real.corpus
+
+
 @app.command()
 def train(
     data: DataOption = Path("labeled"),
     model: Annotated[str, typer.Option("--model", help="Model family: tfidf, embed, hybrid or finetune (the default: best on the held-out stories; minutes on a CPU). Example: --model tfidf")] = "finetune",
     codebook: CodebookOption = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed; the same data and seed give the same metrics. Example: --seed 1")] = 0,
-    folds: Annotated[int, typer.Option("--folds", min=2, help="Cross-validation folds (grouped by story). Example: --folds 10")] = 5,
+    folds: Annotated[int, typer.Option("--folds", min=0, help="Cross-validation folds (grouped by story); 0 skips cross-validation (the fixed tests still run). Example: --folds 10")] = 5,
     models_dir: Annotated[Optional[Path], typer.Option("--models-dir", help="Where versioned model folders go; default: models/. Example: --models-dir /data/models")] = None,
-    promote: Annotated[bool, typer.Option("--promote/--no-promote", help="Make the new model the default if it is not worse on the held-out stories. Example: --no-promote")] = True,
+    promote: Annotated[bool, typer.Option("--promote/--no-promote", help="Make the new model the default if it is not worse on the held-out stories nor on the real-news test. Example: --no-promote")] = True,
     strict: Annotated[bool, typer.Option("--strict/--lenient", help="Require the full corpus schema (story, register, source, annotator, 15-120 words); --lenient for custom data. Example: --lenient")] = True,
+    realnews: RealnewsOption = None,
+    real_weight: RealWeightOption = 1,
+    real_thresholds: RealThresholdsOption = True,
 ) -> None:
     """Train a model on labeled data and save it as a new versioned folder with its card.
 
-    The training data must pass `framing corpus check`. The stories in <data>/test_stories.txt are held out;
-    the new model becomes the default only if its held-out macro-F1 is at least the current default's.
+    The training data must pass `framing corpus check`. The stories in <data>/test_stories.txt are held out.
+    With --realnews, the real-news paragraphs of <data>/realnews/ are added: their train split to training,
+    their dev split to tune thresholds, their test split as a second fixed test. The new model becomes the
+    default only if its macro-F1 is at least the current default's on every fixed test.
 
-    Example: framing train --data labeled/ --model finetune --seed 0
+    Example: framing train --data labeled/ --realnews ../shared/realnews --model finetune --seed 0
     """
     from framing.evaluation import metrics_table, train_and_register
     from framing.models import models_dir as default_models_dir
 
+    if folds == 1:
+        raise typer.BadParameter("1 fold cannot cross-validate: give 2 or more, or 0 to skip", param_hint="--folds")
     codebook_obj, corpus, held_out = _training_data(data, codebook, strict)
+    real = _real_rows(data, codebook_obj, realnews)
+    description = f"{len(corpus)} labeled passages from {data}" + (f" and {len(real)} real-news paragraphs (stand-off, text from {realnews})" if real is not None else "")
     result = train_and_register(model, corpus, codebook_obj, held_out, models_dir or default_models_dir(), seed=seed, folds=folds, promote=promote,
-                                data_description=f"{len(corpus)} labeled passages from {data}")
+                                data_description=description, real=real, real_weight=real_weight, real_thresholds=real_thresholds)
     for evaluation in result.evaluations:
         _print_table(metrics_table(evaluation.metrics), f"{evaluation.name}: {evaluation.metrics['description']}")
     _note(f"model saved to {result.folder}; {result.promotion_note}")
@@ -293,25 +323,40 @@ def evaluate(
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the metrics as JSON. Example: --output metrics.json")] = None,
     report: Annotated[Optional[Path], typer.Option("--report", help="Write a Markdown report: metrics, co-occurrence table, worst errors. Example: --report evaluation.md")] = None,
     strict: Annotated[bool, typer.Option("--strict/--lenient", help="Require the full corpus schema; --lenient for custom data. Example: --lenient")] = True,
+    realnews: RealnewsOption = None,
+    real_weight: RealWeightOption = 1,
+    real_thresholds: RealThresholdsOption = True,
 ) -> None:
-    """Cross-validated per-frame precision, recall, F1 and calibration, and the held-out-story test.
+    """Per-frame precision, recall, F1 and calibration: on the held-out stories and, with --realnews, on the real-news test split.
 
-    Example: framing evaluate --data labeled/ --model tfidf --report tfidf.md
+    A model folder is tested as it is. A family is cross-validated on the constructed training stories; with
+    --realnews it is also trained on them plus the real-news train split (thresholds on the dev split) and
+    tested on both fixed tests, as `framing train` would.
+
+    Example: framing evaluate --data labeled/ --model models/DEFAULT --realnews ../shared/realnews
     """
     from framing.corpus import split_by_story
-    from framing.evaluation import cross_validate, evaluate_model, evaluation_report, metrics_table, save_metrics
+    from framing.evaluation import cross_validate, evaluation_report, fit_combined, metrics_table, save_metrics, test_evaluations
     from framing.models import FAMILIES, load_model
+    from framing.models.encoder import cached_embeddings
     from framing.tables import write_text_atomic
 
     codebook_obj, corpus, held_out = _training_data(data, codebook, strict)
+    real = _real_rows(data, codebook_obj, realnews)
     train_part, test_part = split_by_story(corpus, held_out)
     if model in FAMILIES:
-        evaluations = [cross_validate(model, train_part, codebook_obj, folds=folds, seed=seed)]
+        with cached_embeddings():
+            evaluations = [cross_validate(model, train_part, codebook_obj, folds=folds, seed=seed)]
+            if real is not None:
+                fitted, training = fit_combined(model, codebook_obj, train_part, real, seed=seed, real_weight=real_weight, real_thresholds=real_thresholds)
+                evaluations += test_evaluations(fitted, test_part, real, len(training))
     else:
         loaded = load_model(Path(model), codebook=codebook_obj)
-        if test_part.empty:
+        if test_part.empty and real is None:
             raise InputError(f"{data}: no held-out stories to test {model} on (list them in test_stories.txt)")
-        evaluations = [evaluate_model(loaded, test_part, "held-out stories", f"{model} tested on {len(test_part)} passages of {test_part['story'].nunique()} held-out stories.")]
+        evaluations = test_evaluations(loaded, test_part, real, loaded.card.n_train)
+        if evaluations and evaluations[0].name == "held-out stories":
+            evaluations[0].metrics["description"] = evaluations[0].description = f"{model} tested on {len(test_part)} passages of {test_part['story'].nunique()} held-out stories."
     for evaluation in evaluations:
         _print_table(metrics_table(evaluation.metrics), f"{evaluation.name}: {evaluation.metrics['description']}")
     if output:
@@ -327,42 +372,53 @@ def corpus_check(
     data: Annotated[Path, typer.Argument(help="Labeled file or folder. Example: labeled/")] = Path("labeled"),
     codebook: CodebookOption = None,
     strict: Annotated[bool, typer.Option("--strict/--lenient", help="Require the full corpus schema; --lenient checks only id, text, labels and duplicates. Example: --lenient")] = True,
+    realnews: RealnewsOption = None,
 ) -> None:
     """Validate labeled data: schema, label names against the codebook, empty or over-long text, exact and near duplicates.
 
+    The real-news labels in <data>/realnews/ are checked too: their columns and labels always, their text
+    (every paragraph must match its stored hash) when the real-news folder is there.
     Prints one located problem per line (file:row (id)) and exits with 2 if there is any.
 
-    Example: framing corpus check labeled/
+    Example: framing corpus check labeled/ --realnews ../shared/realnews
     """
     from framing import api
 
-    corpus, problems = api.checked_corpus(data, api.load_codebook_for(codebook), strict_schema=strict)
+    codebook_obj = api.load_codebook_for(codebook)
+    corpus, problems = api.checked_corpus(data, codebook_obj, strict_schema=strict)
+    real = api.real_corpus(data, codebook_obj, realnews)
+    problems = [str(p) for p in problems] + (real.problems if real else [])
     for problem in problems:
-        typer.echo(str(problem))
+        typer.echo(problem)
     if problems:
-        typer.echo(f"{len(problems)} problem(s) in {len(corpus)} rows", err=True)
+        typer.echo(f"{len(problems)} problem(s) in {len(corpus) + (len(real.standoff) if real else 0)} rows", err=True)
         raise typer.Exit(EXIT_INPUT)
-    _note(f"ok: {len(corpus)} rows, no problems")
+    _note(f"ok: {len(corpus)} rows, no problems" + (f"; {real.note}, no problems" if real else ""))
 
 
 @corpus_app.command("stats")
 def corpus_stats(
     data: Annotated[Path, typer.Argument(help="Labeled file or folder. Example: labeled/")] = Path("labeled"),
     codebook: CodebookOption = None,
-    table: Annotated[str, typer.Option("--table", help="Which table: overall, per_frame, per_story, per_register, per_source, or all. Example: --table per_story")] = "all",
+    table: Annotated[str, typer.Option("--table", help="Which table: overall, per_frame, per_story, per_register, per_source (real news: per_split, per_selection, per_annotator), or all. Example: --table per_story")] = "all",
     output: OutputOption = None,
     format: FormatOption = Format.table,
     update: Annotated[Optional[Path], typer.Option("--update", help="Write the tables as Markdown into FILE between <!-- corpus-stats:begin --> and <!-- corpus-stats:end -->. Example: --update labeled/README.md")] = None,
 ) -> None:
     """Statistics of labeled data: counts per frame, story, register and source.
 
-    Example: framing corpus stats labeled/ --table per_frame
+    Given the stand-off real-news folder (labeled/realnews), the tables are of the real-news labels: per
+    frame, split, selection and annotator (no text needed).
+
+    Example: framing corpus stats labeled/realnews --table per_split
     """
     from framing import api
     from framing.corpus import load_corpus, statistics
+    from framing.realnews import is_standoff_folder, standoff_statistics
     from framing.tables import markdown_table, replace_marked_block
 
-    tables = statistics(load_corpus(data), api.load_codebook_for(codebook))
+    codebook_obj = api.load_codebook_for(codebook)
+    tables = standoff_statistics(data, codebook_obj.frame_names) if is_standoff_folder(data) else statistics(load_corpus(data), codebook_obj)
     if table != "all" and table not in tables:
         raise InputError(f"--table {table!r}: choose one of all, {', '.join(tables)}")
     if update is not None:

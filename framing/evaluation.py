@@ -162,35 +162,83 @@ class TrainingResult:
     promotion_note: str
 
 
+def real_parts(real: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
+    """The train, dev and test parts of real-news rows (empty frames when there are none)."""
+    if real is None:
+        real = pd.DataFrame(columns=["id", "text", "labels", "story", "split"])
+    return {split: real[real["split"] == split].reset_index(drop=True) for split in ("train", "dev", "test")}
+
+
+def fit_combined(family: str, codebook: Codebook, constructed: pd.DataFrame, real: pd.DataFrame | None = None, seed: int = 0,
+                 params: dict | None = None, real_weight: int = 1, real_thresholds: bool = True):
+    """Fit a model on constructed passages plus the real-news train part, each real row repeated ``real_weight``
+    times; with ``real_thresholds``, each frame's threshold is then tuned on the real-news dev part.
+
+    Returns the model and the training rows (for the card's data hash)."""
+    from framing.models import make_model
+    from framing.models.base import tune_thresholds
+
+    parts = real_parts(real)
+    columns = ["id", "text", "labels", "story"]
+    training = pd.concat([constructed[columns]] + [parts["train"][columns]] * max(real_weight, 0 if parts["train"].empty else 1), ignore_index=True)
+    model = make_model(family, codebook, seed=seed, **(params or {}))
+    groups = training["story"].to_numpy() if training["story"].astype(bool).all() else None
+    model.fit(training["text"].tolist(), label_matrix(training, codebook), groups=groups)
+    if real_thresholds and not parts["dev"].empty:
+        dev_truth = label_matrix(parts["dev"], codebook)
+        model.thresholds = tune_thresholds(dev_truth, model.predict_proba(parts["dev"]["text"].tolist()))
+    return model, training
+
+
+def test_evaluations(model, constructed_test: pd.DataFrame, real: pd.DataFrame | None, n_train: int) -> list[Evaluation]:
+    """The two fixed tests: held-out constructed stories, and the real-news test split."""
+    evaluations = []
+    if not constructed_test.empty:
+        evaluations.append(evaluate_model(model, constructed_test, "held-out stories", f"Trained on {n_train} passages; tested on {len(constructed_test)} constructed passages of "
+                                          f"{constructed_test['story'].nunique()} stories never seen in training: {', '.join(sorted(constructed_test['story'].unique()))}."))
+    real_test = real_parts(real)["test"]
+    if not real_test.empty:
+        evaluations.append(evaluate_model(model, real_test, REAL_TEST, f"Tested on {len(real_test)} real news paragraphs of {real_test['article'].nunique()} articles "
+                                          f"({real_test['story'].nunique()} story clusters) never used for training or tuning, labeled with the codebook."))
+    return evaluations
+
+
+REAL_TEST = "real-news test"
+
+
 def train_and_register(
     family: str, corpus: pd.DataFrame, codebook: Codebook, held_out_stories: list[str], models_root: Path, seed: int = 0,
     folds: int = 5, params: dict | None = None, promote: bool = True, data_description: str = "",
+    real: pd.DataFrame | None = None, real_weight: int = 1, real_thresholds: bool = True,
 ) -> TrainingResult:
-    """Train on the stories not held out, evaluate (cross-validation and held-out test), save a new versioned
-    model folder with its card, and promote it to default only if it is not worse on the held-out split."""
-    from framing.models import DEFAULT_POINTER, load_model, make_model
+    """Train on the stories not held out (and the real-news train part), evaluate (cross-validation unless
+    ``folds`` is 0, the held-out stories and the real-news test), save a new versioned model folder with its
+    card, and promote it to default only if it is not worse than the current default on either test."""
+    from framing.models import DEFAULT_POINTER, load_model
     from framing.models.encoder import cached_embeddings
     from framing.tables import write_text_atomic
 
     train, test = split_by_story(corpus, held_out_stories)
     if train.empty:
         raise ValueError("every story is held out: nothing left to train on")
-    Y = label_matrix(train, codebook)
-    groups = train["story"].to_numpy() if train["story"].astype(bool).all() else None
     started = time.perf_counter()
     with cached_embeddings():
-        evaluations = [cross_validate(family, train, codebook, folds=folds, seed=seed, params=params)]
-        model = make_model(family, codebook, seed=seed, **(params or {}))
-        model.fit(train["text"].tolist(), Y, groups=groups)
-        if not test.empty:
-            evaluations.append(evaluate_model(model, test, "held-out stories", f"Trained on {len(train)} passages; tested on {len(test)} passages of {test['story'].nunique()} stories never seen in training: {', '.join(sorted(test['story'].unique()))}."))
-    model.card.data_hash = data_hash(train)
+        model, training = fit_combined(family, codebook, train, real, seed=seed, params=params, real_weight=real_weight, real_thresholds=real_thresholds)
+        # Cross-validate on each row once, whatever the real-news weight.
+        evaluations = [cross_validate(family, training.drop_duplicates("id"), codebook, folds=folds, seed=seed, params=params)] if folds else []
+        evaluations += test_evaluations(model, test, real, len(training))
+    parts = real_parts(real)
+    model.card.data_hash = data_hash(training)
     model.card.data_description = data_description or f"{len(train)} passages of {train['story'].nunique()} stories"
-    model.card.n_train = len(train)
+    model.card.n_train = len(training)
     model.card.seed = seed
     model.card.metrics = {e.name: e.metrics for e in evaluations}
     model.card.versions = library_versions()
     model.card.notes = [f"training took {time.perf_counter() - started:.0f} s including evaluation"]
+    if not parts["train"].empty:
+        model.card.notes.append(f"real news: {len(parts['train'])} train paragraphs, each repeated {real_weight} time(s), beside {len(train)} constructed passages")
+    if real_thresholds and not parts["dev"].empty:
+        model.card.notes.append(f"thresholds tuned on the {len(parts['dev'])} paragraphs of the real-news dev split")
 
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
     folder = models_root / f"{family}-{stamp}-{model.card.data_hash[:8]}"
@@ -199,32 +247,38 @@ def train_and_register(
 
     promoted, note = False, "not promoted (--no-promote)"
     if promote:
-        promoted, note = _decide_promotion(model, test, models_root, codebook, load_model)
+        promoted, note = _decide_promotion(model, {"held-out": test, "real-news test": parts["test"]}, models_root, codebook, load_model)
         if promoted:
             write_text_atomic(models_root / DEFAULT_POINTER, folder.name + "\n")
     return TrainingResult(model, folder, evaluations, promoted, note)
 
 
-def _decide_promotion(model, test: pd.DataFrame, models_root: Path, codebook: Codebook, load_model) -> tuple[bool, str]:
-    """Promote only if the new model's macro-F1 on the fixed held-out split is at least the current default's,
-    both measured now on the same passages."""
+def _decide_promotion(model, tests: dict[str, pd.DataFrame], models_root: Path, codebook: Codebook, load_model) -> tuple[bool, str]:
+    """Promote only if the new model's macro-F1 is at least the current default's on every fixed test split
+    (the held-out constructed stories and, where there is one, the real-news test), both measured now on the
+    same passages: a gain on constructed text does not excuse a loss on real text."""
     from framing.errors import FramingError
     from framing.models import DEFAULT_POINTER
 
     pointer = models_root / DEFAULT_POINTER
     if not pointer.is_file():
         return True, "promoted: there was no default model"
-    if test.empty:
+    tests = {name: rows for name, rows in tests.items() if not rows.empty}
+    if not tests:
         return False, "not promoted: there is no held-out split to compare on"
     try:
         current = load_model(models_root / pointer.read_text().strip(), codebook=codebook)
     except FramingError as exc:
         return False, f"not promoted: the current default cannot be compared ({exc})"
-    new_f1 = evaluate_model(model, test, "new", "").metrics["macro_f1"]
-    old_f1 = evaluate_model(current, test, "current", "").metrics["macro_f1"]
-    if new_f1 >= old_f1:
-        return True, f"promoted: held-out macro-F1 {new_f1:.4f} >= current default's {old_f1:.4f}"
-    return False, f"not promoted: held-out macro-F1 {new_f1:.4f} < current default's {old_f1:.4f}"
+    comparisons = []
+    for name, rows in tests.items():
+        new_f1 = evaluate_model(model, rows, "new", "").metrics["macro_f1"]
+        old_f1 = evaluate_model(current, rows, "current", "").metrics["macro_f1"]
+        comparisons.append((name, new_f1, old_f1))
+    summary = ", ".join(f"{name} macro-F1 {new:.4f} {'>=' if new >= old else '<'} current default's {old:.4f}" for name, new, old in comparisons)
+    if all(new >= old for _, new, old in comparisons):
+        return True, f"promoted: {summary}"
+    return False, f"not promoted: {summary}"
 
 
 def save_metrics(path: Path, evaluations: list[Evaluation]) -> None:
