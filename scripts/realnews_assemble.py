@@ -6,7 +6,7 @@ Reads, from the batch folder: ``keys*.csv`` (key -> article, paragraph, selectio
 ``labels-<batch>.jsonl`` (key, labels) and ``adjudication.jsonl`` (key, final, note, adjudicator).
 Batches named ``second-*`` are the independent second pass; every other batch is a first pass. The
 annotator of a batch is ``agent-a<N>`` for ``first-<N>``, ``agent-b<N>`` for ``second-<N>`` and
-``agent-c<N>`` for ``extra-<N>``.
+``agent-c<N>`` for ``extra-<N>`` and ``agent-d<N>`` for ``econ-<N>``.
 
 Writes (stand-off: no text):
 - ``labeled/realnews/labels.jsonl``: the final labels, one row per paragraph of ``plan.csv``;
@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "labeled" / "realnews"
 FRAMES = ("sovereignty", "humanitarian", "ideological-bloc", "economic")
-ANNOTATOR_PREFIX = {"first": "agent-a", "second": "agent-b", "extra": "agent-c"}
+ANNOTATOR_PREFIX = {"first": "agent-a", "second": "agent-b", "extra": "agent-c", "econ": "agent-d"}
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -55,7 +55,7 @@ def main() -> None:
     first: dict[tuple[str, int], tuple[list[str], str]] = {}
     second: dict[tuple[str, int], tuple[list[str], str]] = {}
     for path in sorted(args.batches.glob("labels-*.jsonl")):
-        match = re.fullmatch(r"labels-(first|second|extra)-(\d+)\.jsonl", path.name)
+        match = re.fullmatch(r"labels-(first|second|extra|econ)-(\d+)\.jsonl", path.name)
         if not match:
             raise SystemExit(f"{path}: not a label file name this script knows")
         annotator = ANNOTATOR_PREFIX[match.group(1)] + match.group(2)

@@ -40,7 +40,10 @@ def main() -> None:
     parser.add_argument("realnews", help="the real-news folder, e.g. ../shared/realnews")
     parser.add_argument("--out", required=True, help="folder for the annotation batches (outside the repository)")
     parser.add_argument("--want", nargs="+", required=True, help="FRAME=N: how many paragraphs to pick for a frame")
+    parser.add_argument("--pattern", help="only paragraphs matching this case-insensitive regular expression (selection then reads keyword+likely:<frame>)")
     parser.add_argument("--batches", type=int, default=4)
+    parser.add_argument("--prefix", default="extra", help="batch and key names: <prefix>-<N>.jsonl, keys-<prefix>.csv")
+    parser.add_argument("--key-prefix", default="x", help="first letter of the batch's opaque keys")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
 
@@ -56,6 +59,11 @@ def main() -> None:
     split_of = {r["article"]: (r["split"], r["cluster"]) for r in csv.DictReader((ROOT / "labeled" / "realnews" / "clusters.csv").open())}
     _, eligible = pool_paragraphs(folder)
     candidates = [r for r in eligible if (r[0], r[1]) not in planned and split_of[r[0]][0] != "test"]
+    if args.pattern:
+        import re
+
+        matcher = re.compile(args.pattern, re.IGNORECASE)
+        candidates = [r for r in candidates if matcher.search(r[2])]
     P = model.predict_proba([c[2] for c in candidates])
     chosen, taken = [], set()
     for want in args.want:
@@ -63,7 +71,7 @@ def main() -> None:
         j = codebook.frame_names.index(frame)
         picked = [i for i in np.argsort(-P[:, j], kind="stable") if i not in taken][: int(n)]
         taken.update(picked)
-        chosen += [(candidates[i], f"likely:{frame}") for i in picked]
+        chosen += [(candidates[i], f"{'keyword+' if args.pattern else ''}likely:{frame}") for i in picked]
 
     with PLAN.open("a", newline="") as handle:
         writer = csv.writer(handle)
@@ -73,16 +81,17 @@ def main() -> None:
     out = Path(args.out)
     order = list(range(len(chosen)))
     random.Random(args.seed).shuffle(order)
-    with open(out / "keys-extra.csv", "w", newline="") as handle:
+    key_prefix = args.key_prefix
+    with open(out / f"keys-{args.prefix}.csv", "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["key", "article", "paragraph", "selection"])
         for position, index in enumerate(order):
             (article, paragraph, _), selection = chosen[index]
-            writer.writerow([f"x{position:05d}", article, paragraph, selection])
+            writer.writerow([f"{key_prefix}{position:05d}", article, paragraph, selection])
     for b in range(args.batches):
-        with open(out / f"extra-{b + 1}.jsonl", "w") as handle:
+        with open(out / f"{args.prefix}-{b + 1}.jsonl", "w") as handle:
             for position in range(b, len(order), args.batches):
-                handle.write(json.dumps({"key": f"x{position:05d}", "text": chosen[order[position]][0][2]}, ensure_ascii=False) + "\n")
+                handle.write(json.dumps({"key": f"{key_prefix}{position:05d}", "text": chosen[order[position]][0][2]}, ensure_ascii=False) + "\n")
     print(f"{len(candidates)} candidates; {len(chosen)} chosen into {args.batches} batches in {out}")
 
 
