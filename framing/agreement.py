@@ -77,7 +77,7 @@ def final_labels_of(labeled: Path) -> tuple[dict[str, list[str]], str]:
     from framing.realnews import is_standoff_folder, final_labels
 
     if is_standoff_folder(labeled):
-        return final_labels(labeled), "real-news paragraphs, drawn by `scripts/realnews_select.py` (mostly at random, a fifth from model-selected ones)"
+        return final_labels(labeled), "real-news paragraphs; how each was chosen is in `labels.jsonl` (`selection`) and the datasheet"
     corpus = load_corpus(labeled)
     return dict(zip(corpus["id"], corpus["labels"])), f"drawn across all {corpus['story'].nunique()} stories by `framing corpus sample`"
 
