@@ -60,11 +60,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--realnews", type=Path, help="the real-news folder the stand-off labels of <data>/realnews point into")
     parser.add_argument("--real-weight", type=int, default=1, help="times each real-news train paragraph counts; 0: constructed only")
     parser.add_argument("--training-thresholds", action="store_true", help="keep thresholds tuned on training data, not on the real-news dev split")
+    parser.add_argument("--models", nargs="+", type=Path, default=[], help="committed model folders to test as they are (no training), instead of --families")
     args = parser.parse_args(argv)
     from framing.models.encoder import BACKEND_ENV, default_backend
 
     backend = default_backend()
-    command = "python benchmarks/heldout.py --families " + " ".join(args.families)
+    command = "python benchmarks/heldout.py " + (f"--models {' '.join(str(m) for m in args.models)}" if args.models else "--families " + " ".join(args.families))
     if args.realnews:
         command += f" --realnews {args.realnews} --real-weight {args.real_weight}" + (" --training-thresholds" if args.training_thresholds else "")
     if args.output != parser.get_default("output"):
@@ -82,7 +83,17 @@ def main(argv: list[str] | None = None) -> dict:
 
         real = real_corpus(args.data, codebook, args.realnews, required=True).corpus
     results = {}
-    for family in args.families:
+    for folder in args.models:
+        from framing.models import load_model
+
+        model = load_model(folder, codebook=codebook)
+        evaluations = {e.name: e.metrics for e in test_evaluations(model, test, real, model.card.n_train)}
+        result = {"command": command, "fit_seconds": "see its card", "n_train": model.card.n_train, "thresholds": "as committed"}
+        result.update({k: evaluations["held-out stories"][k] for k in ("micro_f1", "macro_f1", "ece", "per_frame")})
+        if REAL_TEST in evaluations:
+            result["real"] = {k: evaluations[REAL_TEST][k] for k in ("n", "micro_f1", "macro_f1", "ece", "per_frame")}
+        results[f"{Path(folder).resolve().name} (committed)"] = result
+    for family in [] if args.models else args.families:
         started = time.perf_counter()
         model, training = fit_combined(family, codebook, train, real if args.real_weight else None, seed=args.seed,
                                        real_weight=args.real_weight, real_thresholds=not args.training_thresholds)

@@ -86,12 +86,14 @@ def _emit(table, output: Path | None, fmt: Format, title: str = "") -> None:
 def _print_table(table, title: str = "") -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    rich_table = Table(title=title or None, show_lines=False)
+    # Every cell, header and title is a Text: data such as "[sic]" or "[/b]" is printed, never read as markup.
+    rich_table = Table(title=Text(title) if title else None, show_lines=False)
     for column in table.columns:
-        rich_table.add_column(str(column), overflow="fold", max_width=60 if column == "text" else None)
+        rich_table.add_column(Text(str(column)), overflow="fold", max_width=60 if column == "text" else None)
     for row in table.itertuples(index=False):
-        rich_table.add_row(*[_cell(v) for v in row])
+        rich_table.add_row(*[Text(_cell(v)) for v in row])
     Console(width=max(160, Console().width)).print(rich_table)
 
 

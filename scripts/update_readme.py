@@ -27,14 +27,17 @@ EXAMPLES = {
     "score": "framing score examples/peru-mexico/*.txt --format csv",
     "compare": "framing compare examples/peru-mexico/*.txt --name peru-mexico",
     "compare-outlet": "framing compare examples/peru-mexico/ --by outlet --name peru-mexico-outlets --format csv",
-    "corpus-check": "framing corpus check labeled/",
+    "corpus-check": "framing corpus check labeled/ --realnews ../shared/realnews",
+    "realnews-stats": "framing corpus stats labeled/realnews --table per_split",
     "corpus-stats": "framing corpus stats labeled/ --table per_frame",
-    "evaluate": "framing evaluate --data labeled/ --model models/$(cat models/DEFAULT) --report reports/default-model-evaluation.md",
+    "evaluate": "framing evaluate --data labeled/ --model models/$(cat models/DEFAULT) --realnews ../shared/realnews --report reports/default-model-evaluation.md",
 }
 
 # Block name -> the result files pasted into it, in order.
 RESULTS = {
-    "heldout": ["benchmarks/results/heldout.md", "benchmarks/results/heldout-float32.md"],
+    "heldout": ["benchmarks/results/heldout.md"],
+    "realnews-mix": ["benchmarks/results/realnews-mix.md", "benchmarks/results/realnews-mix-finetune.md", "benchmarks/results/realnews-mix-finetune-w1.md"],
+    "quantisation": ["benchmarks/results/heldout-float32.md"],
     "semeval2023": ["benchmarks/results/semeval2023.md"],
     "frac": ["benchmarks/results/frac.md"],
     "speed": ["benchmarks/results/speed.md", "benchmarks/results/speed-1m.md"],

@@ -153,3 +153,10 @@ def test_classify_to_a_file_streams_chunks_with_the_in_memory_result(default_mod
     with pytest.raises(InputError, match="row 10: empty text"):
         api.classify_to_file(broken, tmp_path / "never.csv", default_model, chunk_rows=4)
     assert not (tmp_path / "never.csv").exists() and not list(tmp_path.glob("*.partial"))
+
+
+def test_bracketed_text_is_printed_not_read_as_markup(run_cli):
+    result = run_cli("classify", "-", stdin="Minister said [/b] the talks [sic] would resume [bold]soon[/bold].\n")
+    assert result.exit_code == 0, result.stderr
+    flat = " ".join(result.stdout.split())
+    assert "[/b]" in flat and "[sic]" in flat and "[bold]" in flat
