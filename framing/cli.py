@@ -52,8 +52,17 @@ CodebookOption = Annotated[Optional[Path], typer.Option("--codebook", help="Code
 MetadataOption = Annotated[Optional[Path], typer.Option("--metadata", help="Table with id (or file), outlet, title, published, kind per article; default: metadata.csv beside the inputs. Example: --metadata outlets.csv")]
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"framing {version('framing')}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _global(
+    version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit. Example: framing --version")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors. Example: framing --debug score a.txt")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or notes on stderr. Example: framing -q score archive/ -o mixes.csv")] = False,
 ) -> None:
@@ -479,6 +488,21 @@ def _interrupt_on_sigterm(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
+def _click_exceptions() -> tuple[type[Exception], ...]:
+    """Click's exception class, and the copy of click that recent typer releases vendor (``typer._click``):
+    a usage error raised by either must exit 2 with click's message, not as an internal error."""
+    import click
+
+    types: list[type[Exception]] = [click.ClickException]
+    try:
+        from typer._click.exceptions import ClickException as VendoredClickException
+    except ImportError:
+        pass
+    else:
+        types.append(VendoredClickException)
+    return tuple(types)
+
+
 def main() -> None:
     import signal
 
@@ -497,7 +521,7 @@ def main() -> None:
     except Interrupted as exc:
         typer.echo(f"interrupted: {exc}", err=True)
         sys.exit(exc.exit_code)
-    except click.ClickException as exc:
+    except _click_exceptions() as exc:
         exc.show()
         sys.exit(exc.exit_code)
     except FramingError as exc:

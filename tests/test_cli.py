@@ -160,3 +160,22 @@ def test_bracketed_text_is_printed_not_read_as_markup(run_cli):
     assert result.exit_code == 0, result.stderr
     flat = " ".join(result.stdout.split())
     assert "[/b]" in flat and "[sic]" in flat and "[bold]" in flat
+
+
+@pytest.mark.parametrize("args, message", [
+    (["scor"], "No such command 'scor'"),
+    (["compare", "a.txt", "--bogus"], "No such option: --bogus"),
+    (["classify", "-", "-f", "xml"], "Invalid value for '--format'"),
+    (["evaluate", "--folds", "1"], "Invalid value for '--folds'"),
+    (["score"], "Missing argument"),
+    (["train", "--folds", "1"], "1 fold cannot cross-validate"),
+])
+def test_usage_errors_exit_2_with_clicks_message(run_cli, args, message):
+    result = run_cli(*args)
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    assert message in result.stderr and "UsageError" not in result.stderr and "--debug" not in result.stderr
+
+
+def test_version(run_cli):
+    result = run_cli("--version")
+    assert result.exit_code == 0 and result.stdout.startswith("framing ")
