@@ -2,13 +2,14 @@
 
     .venv/bin/python benchmarks/heldout.py --realnews ../shared/realnews [--families tfidf embed hybrid finetune] [--seed 0]
     .venv/bin/python benchmarks/heldout.py --realnews ../shared/realnews --real-weight 0   # constructed only, tested on both
+    .venv/bin/python benchmarks/heldout.py --realnews ../shared/realnews --models models/$(cat models/DEFAULT)   # a committed model as it is
     FRAMING_ENCODER_BACKEND=torch .venv/bin/python benchmarks/heldout.py --families embed hybrid --output benchmarks/results/heldout-float32
 
 Each family is trained on the training stories (thresholds tuned on out-of-fold predictions grouped by
 story) and tested on the stories in labeled/test_stories.txt, which no family sees in training. With
 ``--realnews``, the real-news train paragraphs are added (each ``--real-weight`` times; 0 trains on the
-constructed corpus alone), thresholds are tuned on the real-news dev split (``--training-thresholds``
-keeps the out-of-fold ones), and every row is also tested on the real-news test split. Rows are named
+constructed corpus alone), thresholds stay the out-of-fold ones (``--real-thresholds`` tunes them on
+the real-news dev split), and every row is also tested on the real-news test split. Rows are named
 ``family`` (constructed only) or ``family+real`` (with real news). Writes
 benchmarks/results/heldout.json and heldout.md (the table the README shows). Families of an earlier run
 that this run does not redo are kept when the split, seed and encoder backend are the same (each row
@@ -59,7 +60,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--no-merge", action="store_true", help="drop the families of an earlier run instead of keeping those not redone")
     parser.add_argument("--realnews", type=Path, help="the real-news folder the stand-off labels of <data>/realnews point into")
     parser.add_argument("--real-weight", type=int, default=1, help="times each real-news train paragraph counts; 0: constructed only")
-    parser.add_argument("--training-thresholds", action="store_true", help="keep thresholds tuned on training data, not on the real-news dev split")
+    parser.add_argument("--real-thresholds", action="store_true", help="tune thresholds on the real-news dev split instead of out-of-fold training predictions")
     parser.add_argument("--models", nargs="+", type=Path, default=[], help="committed model folders to test as they are (no training), instead of --families")
     args = parser.parse_args(argv)
     from framing.models.encoder import BACKEND_ENV, default_backend
@@ -67,7 +68,7 @@ def main(argv: list[str] | None = None) -> dict:
     backend = default_backend()
     command = "python benchmarks/heldout.py " + (f"--models {' '.join(str(m) for m in args.models)}" if args.models else "--families " + " ".join(args.families))
     if args.realnews:
-        command += f" --realnews {args.realnews} --real-weight {args.real_weight}" + (" --training-thresholds" if args.training_thresholds else "")
+        command += f" --realnews {args.realnews} --real-weight {args.real_weight}" + (" --real-thresholds" if args.real_thresholds else "")
     if args.output != parser.get_default("output"):
         command += f" --output {args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output}"
     if os.environ.get(BACKEND_ENV):
@@ -96,15 +97,15 @@ def main(argv: list[str] | None = None) -> dict:
     for family in [] if args.models else args.families:
         started = time.perf_counter()
         model, training = fit_combined(family, codebook, train, real if args.real_weight else None, seed=args.seed,
-                                       real_weight=args.real_weight, real_thresholds=not args.training_thresholds)
-        if real is not None and not args.real_weight and not args.training_thresholds:
+                                       real_weight=args.real_weight, real_thresholds=args.real_thresholds)
+        if real is not None and not args.real_weight and args.real_thresholds:
             # Constructed-only training, thresholds still set on the real-news dev split: the cheapest adaptation.
             model.thresholds = tune_thresholds(label_matrix(real_parts(real)["dev"], codebook), model.predict_proba(real_parts(real)["dev"]["text"].tolist()))
         fit_seconds = time.perf_counter() - started
         name = family + ("+real" if real is not None and args.real_weight else "")
         evaluations = {e.name: e.metrics for e in test_evaluations(model, test, real, len(training))}
         result = {"command": command, "fit_seconds": round(fit_seconds, 1), "n_train": len(training),
-                  "thresholds": "training data" if real is None or args.training_thresholds else "real-news dev"}
+                  "thresholds": "real-news dev" if real is not None and args.real_thresholds else "training data"}
         result.update({k: evaluations["held-out stories"][k] for k in ("micro_f1", "macro_f1", "ece", "per_frame")})
         if REAL_TEST in evaluations:
             result["real"] = {k: evaluations[REAL_TEST][k] for k in ("n", "micro_f1", "macro_f1", "ece", "per_frame")}

@@ -170,7 +170,7 @@ def real_parts(real: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
 
 
 def fit_combined(family: str, codebook: Codebook, constructed: pd.DataFrame, real: pd.DataFrame | None = None, seed: int = 0,
-                 params: dict | None = None, real_weight: int = 1, real_thresholds: bool = True):
+                 params: dict | None = None, real_weight: int = 1, real_thresholds: bool = False):
     """Fit a model on constructed passages plus the real-news train part, each real row repeated ``real_weight``
     times; with ``real_thresholds``, each frame's threshold is then tuned on the real-news dev part.
 
@@ -204,16 +204,18 @@ def test_evaluations(model, constructed_test: pd.DataFrame, real: pd.DataFrame |
 
 
 REAL_TEST = "real-news test"
+# How much held-out (constructed) macro-F1 a model may lose against the default and still be promoted for reading real text better.
+CONSTRUCTED_TOLERANCE = 0.02
 
 
 def train_and_register(
     family: str, corpus: pd.DataFrame, codebook: Codebook, held_out_stories: list[str], models_root: Path, seed: int = 0,
     folds: int = 5, params: dict | None = None, promote: bool = True, data_description: str = "",
-    real: pd.DataFrame | None = None, real_weight: int = 1, real_thresholds: bool = True,
+    real: pd.DataFrame | None = None, real_weight: int = 1, real_thresholds: bool = False, constructed_tolerance: float = CONSTRUCTED_TOLERANCE,
 ) -> TrainingResult:
     """Train on the stories not held out (and the real-news train part), evaluate (cross-validation unless
     ``folds`` is 0, the held-out stories and the real-news test), save a new versioned model folder with its
-    card, and promote it to default only if it is not worse than the current default on either test."""
+    card, and promote it to default by ``_decide_promotion``'s rule."""
     from framing.models import DEFAULT_POINTER, load_model
     from framing.models.encoder import cached_embeddings
     from framing.tables import write_text_atomic
@@ -247,38 +249,50 @@ def train_and_register(
 
     promoted, note = False, "not promoted (--no-promote)"
     if promote:
-        promoted, note = _decide_promotion(model, {"held-out": test, "real-news test": parts["test"]}, models_root, codebook, load_model)
+        promoted, note = _decide_promotion(model, test, parts["test"], models_root, codebook, load_model, constructed_tolerance)
         if promoted:
             write_text_atomic(models_root / DEFAULT_POINTER, folder.name + "\n")
     return TrainingResult(model, folder, evaluations, promoted, note)
 
 
-def _decide_promotion(model, tests: dict[str, pd.DataFrame], models_root: Path, codebook: Codebook, load_model) -> tuple[bool, str]:
-    """Promote only if the new model's macro-F1 is at least the current default's on every fixed test split
-    (the held-out constructed stories and, where there is one, the real-news test), both measured now on the
-    same passages: a gain on constructed text does not excuse a loss on real text."""
+def _decide_promotion(model, constructed_test: pd.DataFrame, real_test: pd.DataFrame, models_root: Path, codebook: Codebook, load_model,
+                      constructed_tolerance: float = CONSTRUCTED_TOLERANCE) -> tuple[bool, str]:
+    """Promote only if the new model is not worse than the current default, both measured now on the same passages.
+
+    With a real-news test split, real text decides: the new model's macro-F1 there must be at least the
+    current default's, and on the constructed held-out stories it may be lower by at most
+    ``constructed_tolerance`` (a gain on constructed text never excuses a loss on real text; a small loss
+    on constructed text is the price of reading real text better). Without one, the held-out stories
+    decide alone, with no tolerance.
+    """
     from framing.errors import FramingError
     from framing.models import DEFAULT_POINTER
 
     pointer = models_root / DEFAULT_POINTER
     if not pointer.is_file():
         return True, "promoted: there was no default model"
-    tests = {name: rows for name, rows in tests.items() if not rows.empty}
-    if not tests:
+    if constructed_test.empty and real_test.empty:
         return False, "not promoted: there is no held-out split to compare on"
     try:
         current = load_model(models_root / pointer.read_text().strip(), codebook=codebook)
     except FramingError as exc:
         return False, f"not promoted: the current default cannot be compared ({exc})"
-    comparisons = []
-    for name, rows in tests.items():
-        new_f1 = evaluate_model(model, rows, "new", "").metrics["macro_f1"]
-        old_f1 = evaluate_model(current, rows, "current", "").metrics["macro_f1"]
-        comparisons.append((name, new_f1, old_f1))
-    summary = ", ".join(f"{name} macro-F1 {new:.4f} {'>=' if new >= old else '<'} current default's {old:.4f}" for name, new, old in comparisons)
-    if all(new >= old for _, new, old in comparisons):
-        return True, f"promoted: {summary}"
-    return False, f"not promoted: {summary}"
+
+    def both(rows: pd.DataFrame) -> tuple[float, float]:
+        return evaluate_model(model, rows, "new", "").metrics["macro_f1"], evaluate_model(current, rows, "current", "").metrics["macro_f1"]
+
+    checks = []
+    if not real_test.empty:
+        new, old = both(real_test)
+        checks.append((new >= old, f"real-news test macro-F1 {new:.4f} {'>=' if new >= old else '<'} current default's {old:.4f}"))
+    if not constructed_test.empty:
+        new, old = both(constructed_test)
+        allowed = constructed_tolerance if not real_test.empty else 0.0
+        ok = new >= old - allowed
+        bound = f"current default's {old:.4f}" + (f" - {allowed:.2f}" if allowed else "")
+        checks.append((ok, f"held-out macro-F1 {new:.4f} {'>=' if ok else '<'} {bound}"))
+    summary = "; ".join(text for _, text in checks)
+    return (True, f"promoted: {summary}") if all(ok for ok, _ in checks) else (False, f"not promoted: {summary}")
 
 
 def save_metrics(path: Path, evaluations: list[Evaluation]) -> None:
