@@ -84,7 +84,9 @@ def _emit(table, output: Path | None, fmt: Format, title: str = "") -> None:
         _note(f"wrote {len(table)} rows to {output}")
         return
     if fmt is Format.csv:
-        table.to_csv(sys.stdout, index=False)
+        from framing.tables import write_csv
+
+        write_csv(table, sys.stdout)
     elif fmt is Format.jsonl:
         text = table.to_json(orient="records", lines=True, force_ascii=False)
         sys.stdout.write(text if text.endswith("\n") else text + "\n")

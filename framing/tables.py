@@ -156,6 +156,15 @@ def _one_line(exc: Exception) -> str:
     return " ".join(str(exc).split())[:300]
 
 
+def write_csv(frame: pd.DataFrame, handle, header: bool = True) -> None:
+    """CSV that reads back as written. Python's csv module (3.11) quotes a field only for the delimiter, the
+    quote and the line terminator's characters, so a text holding a lone carriage return would be written
+    bare and read back as two rows: such a chunk quotes every non-numeric field instead."""
+    texts = frame.select_dtypes(include=["object", "string"])
+    has_cr = any(texts[c].astype(str).str.contains("\r", regex=False).any() for c in texts.columns)
+    frame.to_csv(handle, index=False, header=header, quoting=csv.QUOTE_NONNUMERIC if has_cr else csv.QUOTE_MINIMAL)
+
+
 class TableWriter:
     """Write a table chunk by chunk to CSV, JSONL or Parquet, atomically.
 
@@ -185,7 +194,7 @@ class TableWriter:
         if frame.empty and self._header_written:
             return
         if self.format == "csv":
-            frame.to_csv(self._handle, index=False, header=not self._header_written)
+            write_csv(frame, self._handle, header=not self._header_written)
         elif self.format == "jsonl":
             if not frame.empty:
                 text = frame.to_json(orient="records", lines=True, force_ascii=False)
