@@ -68,6 +68,9 @@ def iter_passage_input(source: str | Path, stdin: Iterable[str] | None = None, c
         chunk = chunk.copy()
         if "id" not in chunk.columns:
             chunk["id"] = [str(i) for i in range(offset + 1, offset + len(chunk) + 1)]
+        missing = chunk["id"].isna() | (chunk["id"].astype(str).str.strip() == "")
+        if missing.any():
+            raise InputError(f"{path}:row {int(missing.to_numpy().nonzero()[0][0]) + offset + 1}: empty id (give every row an id, or drop the id column to number the rows)")
         offset += len(chunk)
         empty = chunk["text"].isna() | (chunk["text"].astype(str).str.strip() == "")
         if empty.any():

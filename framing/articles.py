@@ -232,7 +232,10 @@ def _iter_table_articles(path: Path, chunk_rows: int) -> Iterator[Article | Arti
         records = chunk.to_dict("records")
         for record in records:
             row_number += 1
-            article_id = str(record.get("id", "")).strip() or str(row_number)
+            # The id exactly as given (" 42 " stays " 42 ", as in classify); a row without one is numbered.
+            given = record.get("id")
+            has_id = given is not None and not (isinstance(given, float) and pd.isna(given)) and str(given).strip() != ""
+            article_id = str(given) if has_id else str(row_number)
             source = f"{path}:row {row_number}"
             text = record.get("text")
             if not isinstance(text, str) or not text.strip():

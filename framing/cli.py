@@ -88,8 +88,9 @@ def _emit(table, output: Path | None, fmt: Format, title: str = "") -> None:
 
         write_csv(table, sys.stdout)
     elif fmt is Format.jsonl:
-        text = table.to_json(orient="records", lines=True, force_ascii=False)
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        from framing.tables import jsonl_text
+
+        sys.stdout.write(jsonl_text(table))
     else:
         _print_table(table, title)
 

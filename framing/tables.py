@@ -131,6 +131,9 @@ def _iter_jsonl(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
                     raise InputError(f"{path}:{line_number}: not valid JSON ({exc.msg} column {exc.colno}); is the file truncated?") from None
                 if not isinstance(row, dict):
                     raise InputError(f"{path}:{line_number}: each line must be a JSON object")
+                if "id" in row and isinstance(row["id"], (int, float)) and not isinstance(row["id"], bool):
+                    # An id comes back as it was written: 1 stays "1" (pandas would make a column with a gap 1.0).
+                    row["id"] = json.dumps(row["id"])
                 rows.append(row)
                 if len(rows) >= chunk_rows:
                     yield pd.DataFrame(rows)
@@ -154,6 +157,13 @@ def _iter_parquet(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
 
 def _one_line(exc: Exception) -> str:
     return " ".join(str(exc).split())[:300]
+
+
+def jsonl_text(frame: pd.DataFrame) -> str:
+    """One JSON object per row and line. pandas escapes every "/" as "\\/" (valid JSON, but noise in paths
+    and URLs); a backslash followed by a slash in its output is only ever that escape, so it is undone."""
+    text = frame.to_json(orient="records", lines=True, force_ascii=False).replace("\\/", "/")
+    return text if text.endswith("\n") else text + "\n"
 
 
 def write_csv(frame: pd.DataFrame, handle, header: bool = True) -> None:
@@ -197,8 +207,7 @@ class TableWriter:
             write_csv(frame, self._handle, header=not self._header_written)
         elif self.format == "jsonl":
             if not frame.empty:
-                text = frame.to_json(orient="records", lines=True, force_ascii=False)
-                self._handle.write(text if text.endswith("\n") else text + "\n")
+                self._handle.write(jsonl_text(frame))
         else:
             import pyarrow as pa
             import pyarrow.parquet as pq

@@ -1,6 +1,7 @@
 """Every table writer round-trips every text: what is written reads back, with pandas and with framing, as it went in."""
 
 import io
+import json
 import tempfile
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 from framing.tables import TableWriter, read_table, write_csv
 
 # Any Unicode (surrogates cannot be encoded), with the characters that break CSV made frequent.
-TEXTS = st.lists(st.text(alphabet=st.one_of(st.sampled_from(["\r", "\n", '"', ",", "'", " ", "\x00", "\t", "é", "—"]),
+TEXTS = st.lists(st.text(alphabet=st.one_of(st.sampled_from(["\r", "\n", "/", "\\", '"', ",", "'", " ", "\x00", "\t", "é", "—"]),
                                             st.characters(blacklist_categories=("Cs",))), min_size=1, max_size=40),
                  min_size=1, max_size=6)
 
@@ -44,3 +45,31 @@ def test_a_lone_carriage_return_is_quoted_on_stdout_too():
     write_csv(pd.DataFrame({"id": ["1", "2", "3"], "text": ["one\rtwo", "plain", "x"]}), buffer)
     back = pd.read_csv(io.StringIO(buffer.getvalue()), dtype=str, keep_default_na=False)
     assert back["text"].tolist() == ["one\rtwo", "plain", "x"]
+
+
+def test_ids_come_back_exactly_as_they_went_in(run_cli, tmp_path):
+    source = tmp_path / "ids.jsonl"
+    source.write_text('{"id": 1, "text": "Lima expelled the ambassador."}\n{"id": 3, "text": "Exporters fear losses."}\n'
+                      '{"id": "007", "text": "The statement came at midnight."}\n{"id": " 42 ", "text": "Talks resume on Monday."}\n')
+    for command, column in (("classify", "id"), ("score", "article_id")):
+        out = tmp_path / f"{command}.jsonl"
+        result = run_cli(command, source, "-o", out)
+        assert result.exit_code == 0, result.stderr
+        ids = [json.loads(line)[column] for line in out.read_text().splitlines()]
+        assert ids == ["1", "3", "007", " 42 "], (command, ids)
+
+
+def test_a_row_without_an_id_in_an_id_column_is_refused(run_cli, tmp_path):
+    source = tmp_path / "ids.jsonl"
+    source.write_text('{"id": 1, "text": "Lima expelled the ambassador."}\n{"text": "Exporters fear losses."}\n')
+    result = run_cli("classify", source, "-f", "csv")
+    assert result.exit_code == 2 and "row 2: empty id" in result.stderr
+
+
+def test_jsonl_does_not_escape_slashes(tmp_path):
+    path = tmp_path / "out.jsonl"
+    with TableWriter(path) as writer:
+        writer.write(pd.DataFrame({"id": ["a/b"], "text": ["see https://example.org/x and C:\\\\dir\\\\/file"]}))
+    line = path.read_text()
+    assert '"a/b"' in line and "https://example.org/x" in line and "\\/" not in line.replace("\\\\/", "")
+    assert json.loads(line)["text"] == "see https://example.org/x and C:\\\\dir\\\\/file"
