@@ -164,9 +164,11 @@ def list_article_files(path: Path) -> list[Path]:
 
 
 def _ids_for(files: list[Path]) -> list[str]:
-    """File stems as ids; where two files share a stem, their paths keep them apart."""
+    """File stems as ids; where two files share a stem, their paths keep them apart (with the suffix when
+    only the suffix differs: ``story.txt`` and ``story.md``)."""
     stems = [f.stem for f in files]
-    return [stem if stems.count(stem) == 1 else str(f.with_suffix("")) for stem, f in zip(stems, files)]
+    bare = [str(f.with_suffix("")) for f in files]
+    return [stem if stems.count(stem) == 1 else (path if bare.count(path) == 1 else str(f)) for stem, path, f in zip(stems, bare, files)]
 
 
 def load_metadata(path: str | Path) -> pd.DataFrame:
@@ -217,13 +219,23 @@ def iter_articles(paths: Iterable[str | Path], metadata: pd.DataFrame | None = N
     resolved = resolve_inputs(paths)
     files = [f for p in resolved if not is_table(p) for f in list_article_files(p)]
     ids = dict(zip(files, _ids_for(files)))
+    first_source: dict[str, str] = {}
+
+    def unique(item: Article | ArticleFailure) -> Article | ArticleFailure:
+        # Two inputs with one id would be merged into one unit downstream (and one lost on --resume): refuse.
+        if item.id in first_source:
+            raise InputError(f"{item.source}: id {item.id!r} is already used by {first_source[item.id]}; every article needs its own id")
+        first_source[item.id] = item.source
+        return item
+
     for path in resolved:
         if is_table(path):
-            yield from _iter_table_articles(path, chunk_rows)
+            for item in _iter_table_articles(path, chunk_rows):
+                yield unique(item)
             continue
         for file in list_article_files(path):
             item = read_article_file(file, ids[file])
-            yield _apply_metadata(item, metadata) if isinstance(item, Article) else item
+            yield unique(_apply_metadata(item, metadata) if isinstance(item, Article) else item)
 
 
 def _iter_table_articles(path: Path, chunk_rows: int) -> Iterator[Article | ArticleFailure]:

@@ -73,3 +73,18 @@ def test_jsonl_does_not_escape_slashes(tmp_path):
     line = path.read_text()
     assert '"a/b"' in line and "https://example.org/x" in line and "\\/" not in line.replace("\\\\/", "")
     assert json.loads(line)["text"] == "see https://example.org/x and C:\\\\dir\\\\/file"
+
+
+def test_two_articles_never_share_an_id(run_cli, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("story.txt", "story.md", "other.txt"):
+        (folder / name).write_text(f"Lima expelled the ambassador, said the note filed as {name}.\n")
+    result = run_cli("score", folder, "-o", tmp_path / "mixes.csv")
+    assert result.exit_code == 0, result.stderr
+    assert len(pd.read_csv(tmp_path / "mixes.csv")) == 3
+    table = tmp_path / "dup.csv"
+    table.write_text("id,text\ndup,Lima expelled the ambassador today.\nb,Exporters fear losses.\ndup,Another text entirely.\n")
+    result = run_cli("score", table, "-o", tmp_path / "out.csv")
+    assert result.exit_code == 2
+    assert "dup.csv:row 3: id 'dup' is already used by" in result.stderr and "row 1" in result.stderr
