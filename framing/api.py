@@ -100,6 +100,9 @@ def classify_to_file(source: str | Path, output: str | Path, model=None, progres
     """Classify passages chunk by chunk into ``output`` (format from its extension), so memory stays flat
     with the input's size; the file appears, atomically, only if every chunk was read and classified.
     Returns the number of passages."""
+    from framing.tables import check_output_paths
+
+    check_output_paths({"--output": output})
     model = model or load_scoring_model()
     with TableWriter(output) as writer:
         for chunk in iter_passage_input(source, chunk_rows=chunk_rows):
@@ -218,12 +221,13 @@ def score_to_files(
     """
     from framing.scoring import DEFAULT_BATCH_PASSAGES, score_articles
 
+    from framing.tables import check_output_paths
+
+    output = Path(output)
+    errors_output = Path(errors_output) if errors_output else output.with_name(output.stem + ".errors.csv")
+    check_output_paths({"--output": output, "--passages": passages_output, "--errors": errors_output})
     model = model or load_scoring_model()
     items = _articles_with_metadata(paths, metadata_path)
-    output = Path(output)
-    table_format(output)
-    if passages_output:
-        table_format(passages_output)
     batch_passages = batch_passages or int(os.environ.get("FRAMING_BATCH_PASSAGES", DEFAULT_BATCH_PASSAGES))
     summary = ScoreSummary()
     article_checkpoint = _Checkpoint(output, resume)
@@ -269,8 +273,7 @@ def score_to_files(
         if checkpoint is not None:
             checkpoint.path.unlink()
     if summary.failures:
-        errors_path = Path(errors_output) if errors_output else output.with_name(output.stem + ".errors.csv")
-        summary.outputs["errors"] = write_failures(summary.failures, errors_path)
+        summary.outputs["errors"] = write_failures(summary.failures, errors_output)
     return summary
 
 

@@ -30,6 +30,31 @@ def table_format(path: str | Path) -> str:
     return TABLE_FORMATS[suffix]
 
 
+def check_output_paths(outputs: dict[str, str | Path | None]) -> None:
+    """Refuse, before any work, output paths that would fail or clobber at the end: an unknown format, a
+    folder, a place that cannot be written, or two outputs on one path. ``outputs`` maps option names
+    (``--output``) to paths; None entries are skipped."""
+    seen: dict[Path, str] = {}
+    for option, path in outputs.items():
+        if path is None:
+            continue
+        path = Path(path)
+        table_format(path)
+        if path.is_dir():
+            raise InputError(f"{option} {path}: is a folder; give a file name such as {path / 'out.csv'}")
+        resolved = path.resolve()
+        if resolved in seen:
+            raise InputError(f"{option} {path}: the same file as {seen[resolved]}; give each output its own path")
+        seen[resolved] = option
+        try:
+            # A real probe (permission bits say nothing for root or on read-only and special file systems).
+            resolved.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=resolved.parent):
+                pass
+        except OSError as exc:
+            raise InputError(f"{option} {path}: cannot be written there ({exc.strerror or exc})") from None
+
+
 def is_table(path: str | Path) -> bool:
     return Path(path).suffix.lower() in TABLE_FORMATS
 

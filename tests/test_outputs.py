@@ -1,4 +1,4 @@
-"""Every table writer round-trips every text: what is written reads back, with pandas and with framing, as it went in."""
+"""Outputs that read back as written, on paths checked before the work: round-trips, ids, unique articles, output paths."""
 
 import io
 import json
@@ -11,6 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from framing.tables import TableWriter, read_table, write_csv
+
+from .conftest import EXAMPLES
 
 # Any Unicode (surrogates cannot be encoded), with the characters that break CSV made frequent.
 TEXTS = st.lists(st.text(alphabet=st.one_of(st.sampled_from(["\r", "\n", "/", "\\", '"', ",", "'", " ", "\x00", "\t", "é", "—"]),
@@ -88,3 +90,26 @@ def test_two_articles_never_share_an_id(run_cli, tmp_path):
     result = run_cli("score", table, "-o", tmp_path / "out.csv")
     assert result.exit_code == 2
     assert "dup.csv:row 3: id 'dup' is already used by" in result.stderr and "row 1" in result.stderr
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--errors", "{out}"], "--errors {out}: the same file as --output"),
+    (["--passages", "{out}"], "--passages {out}: the same file as --output"),
+    (["--errors", "{tmp}/missing/errors.txt"], "unknown table format '.txt'"),
+])
+def test_output_paths_are_checked_before_any_work(run_cli, tmp_path, extra, message):
+    out = tmp_path / "mixes.csv"
+    args = [a.format(out=out, tmp=tmp_path) for a in extra]
+    result = run_cli("score", EXAMPLES, "-o", out, *args)
+    assert result.exit_code == 2 and message.format(out=out, tmp=tmp_path) in result.stderr
+    assert not out.exists() and not list(tmp_path.glob("*.partial*"))
+
+
+def test_an_output_that_is_a_folder_or_unwritable_is_refused_without_leftovers(run_cli, tmp_path):
+    folder = tmp_path / "taken.csv"
+    folder.mkdir()
+    result = run_cli("score", EXAMPLES, "-o", folder)
+    assert result.exit_code == 2 and "is a folder" in result.stderr
+    result = run_cli("classify", "-", "-o", "/proc/framing-test.csv", stdin="Lima expelled the ambassador.\n")
+    assert result.exit_code == 2 and "cannot be written there" in result.stderr
+    assert not list(tmp_path.rglob("*.partial*"))
