@@ -50,7 +50,7 @@ def iter_passage_input(source: str | Path, stdin: Iterable[str] | None = None, c
     encoding it would take long. So is an empty text, with its row.
     """
     if str(source) == "-":
-        lines = [line.rstrip("\n") for line in (stdin if stdin is not None else sys.stdin)]
+        lines = [line.rstrip("\n") for line in (stdin if stdin is not None else _stdin_lines())]
         for number, line in enumerate(lines, start=1):
             if len(line) > MAX_ARTICLE_CHARS:
                 raise InputError(f"stdin:line {number}: {len(line):,} characters, over the {MAX_ARTICLE_CHARS:,}-character limit")
@@ -81,6 +81,22 @@ def iter_passage_input(source: str | Path, stdin: Iterable[str] | None = None, c
             index = int((lengths > MAX_ARTICLE_CHARS).nonzero()[0][0])
             raise InputError(f"{path}:row {index + offset - len(chunk) + 1}: {lengths[index]:,} characters, over the {MAX_ARTICLE_CHARS:,}-character limit")
         yield chunk[["id", "text"]].astype(str)
+
+
+def _stdin_lines() -> list[str]:
+    """Standard input decoded like an article file (UTF-8, or the legacy encoding it is in), not with the
+    locale's codec: a Latin-1 "Bogot\xe1" piped in is read as "Bogotá"."""
+    from framing.articles import NotText, text_encoding
+
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:  # a text stream without bytes underneath (a test's StringIO)
+        return list(sys.stdin)
+    data = buffer.read()
+    try:
+        encoding = text_encoding(data)
+    except NotText as exc:
+        raise InputError(f"stdin: {exc}") from None
+    return data.decode(encoding, errors="replace").replace("\r\n", "\n").split("\n")
 
 
 def read_passage_input(source: str | Path, stdin: Iterable[str] | None = None) -> pd.DataFrame:

@@ -113,3 +113,13 @@ def test_an_output_that_is_a_folder_or_unwritable_is_refused_without_leftovers(r
     result = run_cli("classify", "-", "-o", "/proc/framing-test.csv", stdin="Lima expelled the ambassador.\n")
     assert result.exit_code == 2 and "cannot be written there" in result.stderr
     assert not list(tmp_path.rglob("*.partial*"))
+
+
+def test_stdin_in_a_legacy_encoding_is_decoded_like_a_file():
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "framing.cli", "classify", "-", "-f", "csv"], input=b"Bogot\xe1 expelled the ambassador of Mexico.\n",
+                            capture_output=True, env={**__import__("os").environ, "HF_HUB_OFFLINE": "1"}, timeout=120)
+    assert result.returncode == 0, result.stderr.decode()
+    assert "Bogotá expelled" in result.stdout.decode("utf-8")
