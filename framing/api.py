@@ -167,6 +167,7 @@ class _Checkpoint:
         self.rows_before = 0
         if resume and self.path.exists():
             self._truncate_to_complete_lines()
+            self._check_lines()
             if finished_ids is not None:
                 self._keep_articles(finished_ids)
             for chunk in pd.read_json(self.path, lines=True, chunksize=DEFAULT_CHUNK_ROWS, dtype=False):
@@ -182,6 +183,17 @@ class _Checkpoint:
         data = self.path.read_bytes()
         if data and not data.endswith(b"\n"):
             self.path.write_bytes(data[: data.rfind(b"\n") + 1])
+
+    def _check_lines(self) -> None:
+        """Every line a JSON object with an article id, as this class writes them; anything else is refused with its line."""
+        with self.path.open(encoding="utf-8", errors="replace") as handle:
+            for number, line in enumerate(handle, start=1):
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError:
+                    row = None
+                if not isinstance(row, dict) or "article_id" not in row:
+                    raise InputError(f"{self.path}:line {number}: not a row written by framing; delete the checkpoint, or run without --resume to start again")
 
     def _keep_articles(self, ids: set[str]) -> None:
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".partial", dir=self.path.parent)

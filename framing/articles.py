@@ -178,7 +178,12 @@ def load_metadata(path: str | Path) -> pd.DataFrame:
         if "file" not in table.columns:
             raise InputError(f"{path}: a metadata table needs an 'id' or a 'file' column")
         table["id"] = [Path(f).stem for f in table["file"]]
-    return table.set_index(table["id"].astype(str))
+    ids = table["id"].astype(str)
+    repeated = ids[ids.duplicated(keep=False)]
+    if not repeated.empty:
+        rows = ", ".join(str(i + 2) for i in repeated.index[:10])  # +2: the header is line 1
+        raise InputError(f"{path}: id {repeated.iloc[0]!r} is given more than once (lines {rows}); each article needs one metadata row")
+    return table.set_index(ids)
 
 
 def _apply_metadata(article: Article, metadata: pd.DataFrame | None) -> Article:

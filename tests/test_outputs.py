@@ -123,3 +123,20 @@ def test_stdin_in_a_legacy_encoding_is_decoded_like_a_file():
                             capture_output=True, env={**__import__("os").environ, "HF_HUB_OFFLINE": "1"}, timeout=120)
     assert result.returncode == 0, result.stderr.decode()
     assert "Bogotá expelled" in result.stdout.decode("utf-8")
+
+
+@pytest.mark.parametrize("garbage", ["not json at all\n", "\n", '["a list"]\n'])
+def test_a_damaged_checkpoint_is_refused_with_its_line(run_cli, tmp_path, garbage):
+    out = tmp_path / "mixes.csv"
+    checkpoint = tmp_path / "mixes.csv.partial.jsonl"
+    checkpoint.write_text('{"article_id": "editorial", "n_passages": 1}\n' + garbage)
+    result = run_cli("score", EXAMPLES, "-o", out, "--resume")
+    assert result.exit_code == 2, result.stderr
+    assert "mixes.csv.partial.jsonl:line 2: not a row written by framing" in result.stderr
+
+
+def test_metadata_with_a_repeated_id_is_refused(run_cli, tmp_path):
+    metadata = tmp_path / "metadata.csv"
+    metadata.write_text("id,outlet\neditorial,A\neditorial,B\n")
+    result = run_cli("score", EXAMPLES, "--metadata", metadata, "-f", "csv")
+    assert result.exit_code == 2 and "id 'editorial' is given more than once (lines 2, 3)" in result.stderr
