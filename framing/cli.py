@@ -167,6 +167,7 @@ def score(
 
     Example: framing score examples/peru-mexico/*.txt --output mixes.csv --passages passages.csv
     """
+    import contextlib
     import tempfile
 
     from framing import api
@@ -174,37 +175,47 @@ def score(
 
     resolve_inputs(paths)  # a mistyped path fails at once, not after loading the model
     scoring_model = api.load_scoring_model(model, codebook)
-    target = output or Path(tempfile.mkdtemp(prefix="framing-")) / "articles.jsonl"
+    with contextlib.ExitStack() as cleanup:
+        # Without --output the table goes through a temporary folder that is removed afterwards.
+        target = output or Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="framing-"))) / "articles.jsonl"
+        summary = _score_into(paths, target, output, passages, errors, scoring_model, metadata, engine, resume, workers, scheduler, api)
+        for source, warning in summary.warnings:
+            _note(f"warning: {source}: {warning}")
+        if output is None:
+            from framing.tables import read_table
+
+            _emit(read_table(target, required=()), None, format, "articles")
+        else:
+            _note(f"scored {summary.articles_scored} articles ({summary.passages_scored} passages) -> {output}"
+                  + (f" (+{summary.resumed_articles} from the checkpoint)" if summary.resumed_articles else ""))
+        if passages:
+            _note(f"passages -> {passages}")
+        if summary.failures:
+            if output is None and errors is None:
+                for failure in summary.failures:
+                    typer.echo(f"failed: {failure.source}: {failure.reason}", err=True)
+                _note(f"{len(summary.failures)} article(s) failed (listed above; --errors FILE writes them to a table)")
+            else:
+                _note(f"{len(summary.failures)} article(s) failed, listed in {summary.outputs['errors']}")
+            raise typer.Exit(EXIT_PARTIAL)
+
+
+def _score_into(paths, target: Path, output, passages, errors, scoring_model, metadata, engine: str, resume: bool, workers, scheduler, api):
     if engine == "dask":
         from framing.distributed import score_with_dask
 
         if resume:
             raise InputError("--resume works with --engine local only: a Dask run keeps no checkpoint")
-        summary = score_with_dask(paths, target, passages, errors, scoring_model, metadata, workers=workers, scheduler=scheduler)
-    elif engine == "local":
+        return score_with_dask(paths, target, passages, errors, scoring_model, metadata, workers=workers, scheduler=scheduler)
+    if engine == "local":
         with _progress(None, "article") as bar:
             try:
-                summary = api.score_to_files(paths, target, passages, errors, scoring_model, metadata, resume=resume, progress=bar.update)
+                return api.score_to_files(paths, target, passages, errors, scoring_model, metadata, resume=resume, progress=bar.update)
             except KeyboardInterrupt as exc:
                 # Without --output the checkpoint is in a temporary folder that no later run looks in.
                 raise Interrupted(f"{exc}; run the same command with --resume to continue" if output
                                   else "nothing was printed; score into --output FILE for a run that --resume can continue") from None
-    else:
-        raise InputError(f"--engine {engine!r}: use 'local' or 'dask'")
-    for source, warning in summary.warnings:
-        _note(f"warning: {source}: {warning}")
-    if output is None:
-        from framing.tables import read_table
-
-        _emit(read_table(target, required=()), None, format, "articles")
-    else:
-        _note(f"scored {summary.articles_scored} articles ({summary.passages_scored} passages) -> {output}"
-              + (f" (+{summary.resumed_articles} from the checkpoint)" if summary.resumed_articles else ""))
-    if passages:
-        _note(f"passages -> {passages}")
-    if summary.failures:
-        _note(f"{len(summary.failures)} article(s) failed, listed in {summary.outputs['errors']}")
-        raise typer.Exit(EXIT_PARTIAL)
+    raise InputError(f"--engine {engine!r}: use 'local' or 'dask'")
 
 
 @app.command()

@@ -140,3 +140,12 @@ def test_metadata_with_a_repeated_id_is_refused(run_cli, tmp_path):
     metadata.write_text("id,outlet\neditorial,A\neditorial,B\n")
     result = run_cli("score", EXAMPLES, "--metadata", metadata, "-f", "csv")
     assert result.exit_code == 2 and "id 'editorial' is given more than once (lines 2, 3)" in result.stderr
+
+
+def test_score_without_output_leaves_no_temporary_folder(run_cli, tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    result = run_cli("score", EXAMPLES, "-f", "csv")
+    assert result.exit_code == 0 and "editorial" in result.stdout
+    assert not list(tmp_path.glob("framing-*"))
