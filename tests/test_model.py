@@ -110,3 +110,56 @@ def test_damaged_heads_are_refused_even_with_a_matching_checksum(tmp_path, damag
     (model_copy / MODEL_FILE).write_text(json.dumps(manifest))
     with pytest.raises(ModelError, match=message):
         load_model(model_copy)
+
+
+@pytest.fixture
+def small_model_copy(tmp_path):
+    from framing.models import models_dir
+
+    target = tmp_path / "tfidf"
+    shutil.copytree(next(models_dir().glob("tfidf-*")), target)
+    return target
+
+
+def _edit_manifest(folder, edit):
+    manifest = json.loads((folder / MODEL_FILE).read_text())
+    edited = edit(manifest)
+    (folder / MODEL_FILE).write_text(json.dumps(edited if isinstance(edited, list) else manifest))
+
+
+def _swap_frames(m):
+    m["codebook"]["frames"][0], m["codebook"]["frames"][3] = m["codebook"]["frames"][3], m["codebook"]["frames"][0]
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda m: m.pop("files"), "'files' is a required property"),
+    (lambda m: m.update(format_version=0), "not a version framing ever wrote"),
+    (lambda m: m.update(format_version=-5), "not a version framing ever wrote"),
+    (lambda m: m.update(format_version="1"), "format_version: '1' is not of type 'integer'"),
+    (lambda m: m.pop("format_version"), "'format_version' is a required property"),
+    (lambda m: [m], "not of type 'object'"),
+    (lambda m: m["thresholds"].pop("economic"), "thresholds are given for"),
+    (lambda m: m["params"].update(bogus=1), "unknown parameters"),
+    (lambda m: m.update(codebook_fingerprint="0123456789abcdef"), "fingerprint does not match"),
+    (lambda m: m["codebook"]["frames"][0].update(name="sovereignty2"), "fingerprint does not match"),
+    (_swap_frames, "fingerprint does not match"),
+], ids=["no-files", "version-0", "version-negative", "version-string", "no-version", "a-list", "missing-threshold", "unknown-param",
+        "edited-fingerprint", "renamed-frame", "swapped-frames"])
+def test_a_tampered_manifest_is_refused(small_model_copy, edit, message):
+    _edit_manifest(small_model_copy, edit)
+    with pytest.raises(ModelError, match=message):
+        load_model(small_model_copy)
+
+
+def test_weights_without_a_checksum_are_refused(small_model_copy):
+    def drop_heads(m):
+        m["files"].pop("heads.safetensors")
+    _edit_manifest(small_model_copy, drop_heads)
+    with pytest.raises(ModelError, match="heads.safetensors not listed with a checksum"):
+        load_model(small_model_copy)
+
+
+def test_a_tampered_model_exits_4_on_the_cli(run_cli, small_model_copy):
+    _edit_manifest(small_model_copy, lambda m: m.update(format_version="1"))
+    result = run_cli("classify", "-", "--model", small_model_copy, stdin="Lima expelled the ambassador.\n")
+    assert result.exit_code == 4 and "not a valid model manifest" in result.stderr and "Traceback" not in result.stderr

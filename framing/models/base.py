@@ -26,7 +26,7 @@ from typing import ClassVar
 import numpy as np
 
 from framing.codebook import Codebook, from_dict
-from framing.errors import ModelError
+from framing.errors import FramingError, ModelError
 from framing.tables import write_text_atomic
 
 FORMAT_VERSION = 1
@@ -191,8 +191,17 @@ class FrameClassifier:
         raise NotImplementedError
 
 
+SCHEMA_FILE = Path(__file__).with_name("model.schema.json")
+# Files a model folder may hold beyond its weights: written from the manifest, never read to score.
+DESCRIPTIVE_FILES = {MODEL_FILE, CARD_FILE, "evaluation.md"}
+
+
 def read_manifest(folder: Path, expected_codebook: Codebook | None = None) -> dict:
-    """Read and check ``model.json``: format version, codebook and file checksums."""
+    """Read and check ``model.json``: its schema (``model.schema.json``), format version, codebook and
+    fingerprint, thresholds per frame, and a checksum for every file of the folder. Anything else is a
+    ModelError (exit 4) in one line."""
+    import jsonschema
+
     manifest_path = folder / MODEL_FILE
     if not manifest_path.is_file():
         raise ModelError(f"{folder}: not a model folder (no {MODEL_FILE})")
@@ -200,16 +209,34 @@ def read_manifest(folder: Path, expected_codebook: Codebook | None = None) -> di
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ModelError(f"{manifest_path}: damaged model manifest ({exc})") from None
-    version = manifest.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(manifest))
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "the top level"
+        raise ModelError(f"{manifest_path}: not a valid model manifest ({where}: {error.message})")
+    version = manifest["format_version"]
+    if version > FORMAT_VERSION:
         raise ModelError(f"{folder}: model format version {version} is newer than this framing reads ({FORMAT_VERSION}); upgrade framing")
-    if expected_codebook is not None and manifest.get("codebook_fingerprint") != expected_codebook.fingerprint:
-        model_frames = ", ".join(f["name"] for f in manifest.get("codebook", {}).get("frames", []))
+    if version < 1:
+        raise ModelError(f"{manifest_path}: format version {version} is not a version framing ever wrote")
+    try:
+        codebook = from_dict(manifest["codebook"], source=str(manifest_path))
+    except FramingError as exc:
+        raise ModelError(str(exc)) from None
+    if codebook.fingerprint != manifest["codebook_fingerprint"]:
+        raise ModelError(f"{manifest_path}: the codebook fingerprint does not match the codebook's frames (the manifest was edited)")
+    if sorted(manifest["thresholds"]) != sorted(codebook.frame_names):
+        raise ModelError(f"{manifest_path}: thresholds are given for {', '.join(sorted(manifest['thresholds']))}, "
+                         f"but the codebook's frames are {', '.join(codebook.frame_names)}")
+    if expected_codebook is not None and (manifest["codebook_fingerprint"] != expected_codebook.fingerprint or codebook.frame_names != expected_codebook.frame_names):
         raise ModelError(
-            f"{folder}: the model was trained for another codebook (frames: {model_frames}); "
+            f"{folder}: the model was trained for another codebook (frames: {', '.join(codebook.frame_names)}); "
             f"it cannot score frames {', '.join(expected_codebook.frame_names)}"
         )
-    for name, digest in manifest.get("files", {}).items():
+    unlisted = sorted(p.name for p in folder.iterdir() if p.is_file() and p.name not in DESCRIPTIVE_FILES and p.name not in manifest["files"])
+    if unlisted:
+        raise ModelError(f"{folder}: {', '.join(unlisted)} not listed with a checksum in {MODEL_FILE}")
+    for name, digest in manifest["files"].items():
         path = folder / name
         if not path.is_file():
             raise ModelError(f"{path}: model file missing")
@@ -220,7 +247,10 @@ def read_manifest(folder: Path, expected_codebook: Codebook | None = None) -> di
 
 def restore(cls: type[FrameClassifier], folder: Path, manifest: dict) -> FrameClassifier:
     codebook = from_dict(manifest["codebook"], source=str(folder / MODEL_FILE))
-    model = cls(codebook, seed=manifest.get("seed", 0), **manifest.get("params", {}))
+    try:
+        model = cls(codebook, seed=manifest.get("seed", 0), **manifest.get("params", {}))
+    except (TypeError, ValueError) as exc:
+        raise ModelError(f"{folder / MODEL_FILE}: {exc}") from None
     model.thresholds = np.array([manifest["thresholds"][name] for name in codebook.frame_names], dtype=float)
     model.card = ModelCard(**manifest.get("card", {}))
     model._load(folder)
