@@ -105,19 +105,14 @@ def standoff_files(path: str | Path) -> list[Path]:
 
 def read_standoff(path: str | Path) -> pd.DataFrame:
     """The stand-off rows of a file or folder, checked for their columns, with ``file`` and ``row``."""
+    from framing.tables import read_table
+
     frames = []
     for file in standoff_files(path):
         rows = []
-        for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise InputError(f"{file}:row {number}: not JSON ({error.msg})") from None
-            if not isinstance(record, dict):
-                raise InputError(f"{file}:row {number}: a JSON object expected")
-            missing = [c for c in STANDOFF_COLUMNS if c not in record]
+        # framing's JSONL reader: located errors for a broken line; rows are numbered from 1 in file order.
+        for number, record in enumerate(read_table(file, required=()).to_dict("records"), start=1):
+            missing = [c for c in STANDOFF_COLUMNS if c not in record or (not isinstance(record[c], list) and pd.isna(record[c]))]
             if missing:
                 raise InputError(f"{file}:row {number}: no {', '.join(map(repr, missing))}")
             if not isinstance(record["paragraph"], int) or record["paragraph"] < 0:
