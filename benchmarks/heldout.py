@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> dict:
     backend = default_backend()
     command = "python benchmarks/heldout.py " + (f"--models {' '.join(str(m) for m in args.models)}" if args.models else "--families " + " ".join(args.families))
     if args.realnews:
-        command += f" --realnews {args.realnews} --real-weight {args.real_weight}" + (" --real-thresholds" if args.real_thresholds else "")
+        command += f" --realnews {args.realnews}" + ("" if args.models else f" --real-weight {args.real_weight}") + (" --real-thresholds" if args.real_thresholds else "")
     if args.output != parser.get_default("output"):
         command += f" --output {args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output}"
     if os.environ.get(BACKEND_ENV):
