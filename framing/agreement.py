@@ -51,8 +51,11 @@ def alpha_per_frame(first: list[list[str]], second: list[list[str]], codebook: C
         a = np.array([(name in x) if name != NONE_LABEL else not x for x in first], dtype=float)
         b = np.array([(name in x) if name != NONE_LABEL else not x for x in second], dtype=float)
         alpha = krippendorff.alpha(reliability_data=np.vstack([a, b]), level_of_measurement="nominal") if len(set(a) | set(b)) > 1 else float("nan")
+        both_positive = float((a * b).sum())
+        # F1 of one pass scored against the other: the ceiling a model's F1 on these labels can be read against.
+        f1 = 2 * both_positive / (a.sum() + b.sum()) if a.sum() + b.sum() else float("nan")
         rows.append({
-            "frame": name, "alpha": round(float(alpha), 3), "agreement": round(float((a == b).mean()), 3),
+            "frame": name, "alpha": round(float(alpha), 3), "agreement": round(float((a == b).mean()), 3), "f1": round(float(f1), 3),
             "first_positive": int(a.sum()), "second_positive": int(b.sum()), "both_positive": int((a * b).sum()),
         })
     return pd.DataFrame(rows)
@@ -116,10 +119,13 @@ def agreement_report(first_path: Path, second_path: Path, labeled_dir: Path, cod
         "Binary present/absent decision per frame, nominal level, computed with the `krippendorff` package. "
         "`none` is the decision that a passage carries no frame.",
         "",
-        "| frame | alpha | raw agreement | positive (1st) | positive (2nd) | positive (both) |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| frame | alpha | raw agreement | F1 between passes | positive (1st) | positive (2nd) | positive (both) |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
-    lines += [f"| {r.frame} | {r.alpha:.3f} | {r.agreement:.3f} | {r.first_positive} | {r.second_positive} | {r.both_positive} |" for r in table.itertuples()]
+    lines += [f"| {r.frame} | {r.alpha:.3f} | {r.agreement:.3f} | {r.f1:.3f} | {r.first_positive} | {r.second_positive} | {r.both_positive} |" for r in table.itertuples()]
+    frames_only = table[table["frame"] != NONE_LABEL]
+    lines += ["", f"Macro-F1 between the passes over the {len(frames_only)} frames: **{frames_only['f1'].mean():.3f}** "
+              "(one pass scored against the other; a model's macro-F1 on such labels is best read against it)."]
     lines += [
         "", "Alpha of 0.8 or more is usually read as reliable, 0.667 to 0.8 as tentative.", "",
         REAL_CAVEAT if "real-news" in drawn else CONSTRUCTED_CAVEAT, "",

@@ -188,3 +188,18 @@ def test_the_committed_labels_match_the_real_articles():
     assert (test["selection"] == "random").sum() >= 600
     # Every story cluster sits on one side of the split.
     assert (corpus.groupby("cluster")["split"].nunique() == 1).all()
+
+
+def test_agreement_of_standoff_labels_needs_no_text(run_cli, labeled, tmp_path):
+    passes = labeled / "realnews" / "agreement"
+    passes.mkdir()
+    first = [{"id": "article1.txt#0", "labels": ["sovereignty"]}, {"id": "article1.txt#1", "labels": []}, {"id": "article2.txt#0", "labels": ["humanitarian"]}]
+    second = [{"id": "article1.txt#0", "labels": ["sovereignty"]}, {"id": "article1.txt#1", "labels": ["economic"]}, {"id": "article2.txt#0", "labels": ["humanitarian"]}]
+    for name, rows in (("first-pass.jsonl", first), ("second-pass.jsonl", [dict(r, annotator="agent-b1") for r in second])):
+        (passes / name).write_text("".join(json.dumps(r) + "\n" for r in rows))
+    report = tmp_path / "AGREEMENT.md"
+    result = run_cli("corpus", "agreement", labeled / "realnews", "--first", passes / "first-pass.jsonl", "--second", passes / "second-pass.jsonl", "--report", report)
+    assert result.exit_code == 0, result.stderr
+    text = report.read_text()
+    assert "passages annotated twice, independently: **3** (real-news paragraphs" in text
+    assert "| sovereignty | " in text and "F1 between passes" in text and "agent-b1" in text
