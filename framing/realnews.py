@@ -25,7 +25,6 @@ cluster, ``register`` is ``real`` and ``source`` is ``real``.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from pathlib import Path
 
