@@ -115,15 +115,21 @@ def cooccurrence(evaluation: Evaluation, frame_names: list[str]) -> pd.DataFrame
 
 def worst_errors(evaluation: Evaluation, frame_names: list[str], n: int = 20) -> pd.DataFrame:
     """The confident mistakes: passage-frame pairs with the largest gap between probability and label."""
+    from framing.realnews import REAL_SOURCE, STANDOFF_TEXT
+
     gaps = np.abs(evaluation.probabilities - evaluation.truth)
     wrong = (evaluation.probabilities >= evaluation.thresholds[None, :]) != evaluation.truth.astype(bool)
+    # Real-news text is licensed for research, not for redistribution: a report (committed beside a model)
+    # names such a paragraph by its id (article#paragraph) and never quotes it.
+    sources = evaluation.corpus["source"] if "source" in evaluation.corpus.columns else pd.Series("", index=evaluation.corpus.index)
     rows = []
     for i, j in zip(*np.nonzero(wrong)):
         rows.append({
             "id": evaluation.corpus["id"].iloc[i], "frame": frame_names[j],
             "error": "false positive" if evaluation.truth[i, j] == 0 else "false negative",
             "probability": round(float(evaluation.probabilities[i, j]), 3), "gap": float(gaps[i, j]),
-            "labels": ";".join(evaluation.corpus["labels"].iloc[i]), "text": evaluation.corpus["text"].iloc[i],
+            "labels": ";".join(evaluation.corpus["labels"].iloc[i]),
+            "text": STANDOFF_TEXT if sources.iloc[i] == REAL_SOURCE else evaluation.corpus["text"].iloc[i],
         })
     table = pd.DataFrame(rows, columns=["id", "frame", "error", "probability", "gap", "labels", "text"])
     return table.sort_values("gap", ascending=False).head(n).drop(columns="gap").reset_index(drop=True)
@@ -165,7 +171,7 @@ class TrainingResult:
 def real_parts(real: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
     """The train, dev and test parts of real-news rows (empty frames when there are none)."""
     if real is None:
-        real = pd.DataFrame(columns=["id", "text", "labels", "story", "split"])
+        real = pd.DataFrame(columns=["id", "text", "labels", "story", "source", "split"])
     return {split: real[real["split"] == split].reset_index(drop=True) for split in ("train", "dev", "test")}
 
 
@@ -179,7 +185,7 @@ def fit_combined(family: str, codebook: Codebook, constructed: pd.DataFrame, rea
     from framing.models.base import tune_thresholds
 
     parts = real_parts(real)
-    columns = ["id", "text", "labels", "story"]
+    columns = ["id", "text", "labels", "story", "source"]
     training = pd.concat([constructed[columns]] + [parts["train"][columns]] * max(real_weight, 0 if parts["train"].empty else 1), ignore_index=True)
     model = make_model(family, codebook, seed=seed, **(params or {}))
     groups = training["story"].to_numpy() if training["story"].astype(bool).all() else None

@@ -36,6 +36,9 @@ STANDOFF_COLUMNS = ("article", "paragraph", "sha256", "labels", "annotator", "se
 SPLITS = ("train", "dev", "test")
 REALNEWS_ENV = "FRAMING_REALNEWS_DIR"
 REAL_REGISTER = "real"
+REAL_SOURCE = "real"
+# What reports print in place of a real paragraph's text (it may not enter the repository).
+STANDOFF_TEXT = "(real-news paragraph: text not stored, rebuild it from the id)"
 LABELS_FILE = "labels.jsonl"
 
 
@@ -153,7 +156,7 @@ def load_realnews(labels_path: str | Path, realnews_dir: str | Path) -> pd.DataF
         text=texts,
         story=standoff["cluster"].astype(str),
         register=REAL_REGISTER,
-        source="real",
+        source=REAL_SOURCE,
     )
     return corpus
 

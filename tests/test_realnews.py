@@ -203,3 +203,18 @@ def test_agreement_of_standoff_labels_needs_no_text(run_cli, labeled, tmp_path):
     text = report.read_text()
     assert "passages annotated twice, independently: **3** (real-news paragraphs" in text
     assert "| sovereignty | " in text and "F1 between passes" in text and "agent-b1" in text
+
+
+def test_reports_never_quote_real_news_text(labeled, realnews):
+    from framing.evaluation import evaluation_report, test_evaluations
+    from framing.models import load_model, models_dir
+    from framing.realnews import STANDOFF_TEXT
+
+    model = load_model(next(models_dir().glob("tfidf-*")))
+    real = load_realnews(labeled / "realnews", realnews).assign(split="test")
+    real["labels"] = [list(CODEBOOK.frame_names)] * len(real)  # every paragraph a miss somewhere: the error table is full
+    evaluations = test_evaluations(model, real.iloc[:0], real, 0)
+    report = evaluation_report(evaluations, CODEBOOK, "report")
+    assert "most confident errors" in report and STANDOFF_TEXT in report
+    for _, paragraphs in ARTICLES.values():
+        assert not any(paragraph in report for paragraph in paragraphs)
