@@ -47,9 +47,8 @@ def merged_results(path: Path, payload: dict) -> dict:
 
 def main(argv: list[str] | None = None) -> dict:
     from framing.codebook import load_codebook
-    from framing.corpus import held_out_stories, label_matrix, load_corpus, split_by_story
-    from framing.evaluation import REAL_TEST, fit_combined, real_parts, test_evaluations
-    from framing.models.base import tune_thresholds
+    from framing.corpus import held_out_stories, load_corpus, split_by_story
+    from framing.evaluation import HELD_OUT_TEST, REAL_TEST, fit_combined, real_parts, test_evaluations
     from framing.tables import markdown_table, write_text_atomic
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -83,33 +82,28 @@ def main(argv: list[str] | None = None) -> dict:
         from framing.api import real_corpus
 
         real = real_corpus(args.data, codebook, args.realnews, required=True).corpus
+    def tested(model, n_train: int, **fields) -> dict:
+        """One row: both tests' metrics of ``model``, with the row's own fields."""
+        evaluations = {e.name: e.metrics for e in test_evaluations(model, test, real, n_train)}
+        result = {"command": command, "n_train": n_train, **fields}
+        result.update({k: evaluations[HELD_OUT_TEST][k] for k in ("micro_f1", "macro_f1", "ece", "per_frame")})
+        if REAL_TEST in evaluations:
+            result["real"] = {k: evaluations[REAL_TEST][k] for k in ("n", "micro_f1", "macro_f1", "ece", "per_frame")}
+        return result
+
     results = {}
     for folder in args.models:
         from framing.models import load_model
 
         model = load_model(folder, codebook=codebook)
-        evaluations = {e.name: e.metrics for e in test_evaluations(model, test, real, model.card.n_train)}
-        result = {"command": command, "fit_seconds": "see its card", "n_train": model.card.n_train, "thresholds": "as committed"}
-        result.update({k: evaluations["held-out stories"][k] for k in ("micro_f1", "macro_f1", "ece", "per_frame")})
-        if REAL_TEST in evaluations:
-            result["real"] = {k: evaluations[REAL_TEST][k] for k in ("n", "micro_f1", "macro_f1", "ece", "per_frame")}
-        results[f"{Path(folder).resolve().name} (committed)"] = result
+        results[f"{Path(folder).resolve().name} (committed)"] = tested(model, model.card.n_train, fit_seconds="see its card", thresholds="as committed")
     for family in [] if args.models else args.families:
         started = time.perf_counter()
-        model, training = fit_combined(family, codebook, train, real if args.real_weight else None, seed=args.seed,
-                                       real_weight=args.real_weight, real_thresholds=args.real_thresholds)
-        if real is not None and not args.real_weight and args.real_thresholds:
-            # Constructed-only training, thresholds still set on the real-news dev split: the cheapest adaptation.
-            model.thresholds = tune_thresholds(label_matrix(real_parts(real)["dev"], codebook), model.predict_proba(real_parts(real)["dev"]["text"].tolist()))
+        model, training = fit_combined(family, codebook, train, real, seed=args.seed, real_weight=args.real_weight, real_thresholds=args.real_thresholds)
         fit_seconds = time.perf_counter() - started
         name = family + ("+real" if real is not None and args.real_weight else "")
-        evaluations = {e.name: e.metrics for e in test_evaluations(model, test, real, len(training))}
-        result = {"command": command, "fit_seconds": round(fit_seconds, 1), "n_train": len(training),
-                  "thresholds": "real-news dev" if real is not None and args.real_thresholds else "training data"}
-        result.update({k: evaluations["held-out stories"][k] for k in ("micro_f1", "macro_f1", "ece", "per_frame")})
-        if REAL_TEST in evaluations:
-            result["real"] = {k: evaluations[REAL_TEST][k] for k in ("n", "micro_f1", "macro_f1", "ece", "per_frame")}
-        results[name] = result
+        results[name] = result = tested(model, len(training), fit_seconds=round(fit_seconds, 1),
+                                        thresholds="real-news dev" if real is not None and args.real_thresholds else "training data")
         real_note = f", real-news macro-F1 {result['real']['macro_f1']:.3f}" if "real" in result else ""
         print(f"{name}: held-out micro-F1 {result['micro_f1']:.3f}, macro-F1 {result['macro_f1']:.3f}{real_note}, fit {fit_seconds:.0f} s", flush=True)
 

@@ -74,8 +74,8 @@ def main(argv: list[str] | None = None) -> None:
             for weight in args.weights:
                 started = time.perf_counter()
                 constructed = train.iloc[:0] if weight == "real-only" else train
-                model, training = fit_combined(family, codebook, constructed, None if weight == "0" else real, seed=args.seed,
-                                               real_weight=1 if weight in ("0", "real-only") else int(weight), real_thresholds=False)
+                model, training = fit_combined(family, codebook, constructed, real, seed=args.seed,
+                                               real_weight=1 if weight == "real-only" else int(weight), real_thresholds=False)
                 probabilities = model.predict_proba(dev["text"].tolist())
                 held_out = evaluate_model(model, test, "held-out", "").metrics["macro_f1"]
                 dev_f1 = evaluate_model(model, dev, "dev", "").metrics["macro_f1"]

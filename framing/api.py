@@ -392,7 +392,7 @@ def real_corpus(labeled: str | Path, codebook: Codebook, realnews_dir: str | Pat
     stand-off rows are checked. With ``required``, a missing folder or missing labels are errors.
     None when ``labeled`` has no real-news labels and they are not required.
     """
-    from framing.realnews import check_standoff, default_realnews_dir, load_realnews, pool_articles, read_standoff, standoff_labels_of
+    from framing.realnews import check_standoff, default_realnews_dir, pool_articles, read_standoff, rebuild_text, standoff_labels_of
 
     labels = standoff_labels_of(labeled)
     if labels is None:
@@ -406,7 +406,7 @@ def real_corpus(labeled: str | Path, codebook: Codebook, realnews_dir: str | Pat
             raise InputError(f"{folder}: no such real-news folder; the real-news labels in {labels} point into it (give it with --realnews)")
         problems = check_standoff(standoff, codebook.frame_names)
         return RealCorpus(labels, standoff, None, problems, f"{len(standoff)} real-news rows checked without their text ({folder} not found; give --realnews)")
-    corpus = load_realnews(labels, folder)
+    corpus = rebuild_text(standoff, folder)
     problems = check_standoff(standoff, codebook.frame_names, pool_articles(folder))
     return RealCorpus(labels, standoff, corpus, problems, f"{len(corpus)} real-news rows, text rebuilt from {folder} and matched to its hashes")
 

@@ -166,9 +166,13 @@ def list_article_files(path: Path) -> list[Path]:
 def _ids_for(files: list[Path]) -> list[str]:
     """File stems as ids; where two files share a stem, their paths keep them apart (with the suffix when
     only the suffix differs: ``story.txt`` and ``story.md``)."""
+    from collections import Counter
+
     stems = [f.stem for f in files]
     bare = [str(f.with_suffix("")) for f in files]
-    return [stem if stems.count(stem) == 1 else (path if bare.count(path) == 1 else str(f)) for stem, path, f in zip(stems, bare, files)]
+    # Counted once: list.count per file was quadratic in the size of the folder.
+    stem_counts, bare_counts = Counter(stems), Counter(bare)
+    return [stem if stem_counts[stem] == 1 else (path if bare_counts[path] == 1 else str(f)) for stem, path, f in zip(stems, bare, files)]
 
 
 def load_metadata(path: str | Path) -> pd.DataFrame:

@@ -364,7 +364,7 @@ def evaluate(
     Example: framing evaluate --data labeled/ --model models/DEFAULT --realnews ../shared/realnews
     """
     from framing.corpus import split_by_story
-    from framing.evaluation import cross_validate, evaluation_report, fit_combined, metrics_table, save_metrics, test_evaluations
+    from framing.evaluation import HELD_OUT_TEST, cross_validate, evaluation_report, fit_combined, metrics_table, save_metrics, test_evaluations
     from framing.models import FAMILIES, load_model
     from framing.models.encoder import cached_embeddings
     from framing.tables import write_text_atomic
@@ -383,7 +383,7 @@ def evaluate(
         if test_part.empty and real is None:
             raise InputError(f"{data}: no held-out stories to test {model} on (list them in test_stories.txt)")
         evaluations = test_evaluations(loaded, test_part, real, loaded.card.n_train)
-        if evaluations and evaluations[0].name == "held-out stories":
+        if evaluations and evaluations[0].name == HELD_OUT_TEST:
             evaluations[0].metrics["description"] = evaluations[0].description = f"{model} tested on {len(test_part)} passages of {test_part['story'].nunique()} held-out stories."
     for evaluation in evaluations:
         _print_table(metrics_table(evaluation.metrics), f"{evaluation.name}: {evaluation.metrics['description']}")

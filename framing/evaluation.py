@@ -178,7 +178,8 @@ def real_parts(real: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
 def fit_combined(family: str, codebook: Codebook, constructed: pd.DataFrame, real: pd.DataFrame | None = None, seed: int = 0,
                  params: dict | None = None, real_weight: int = 1, real_thresholds: bool = False):
     """Fit a model on constructed passages plus the real-news train part, each real row repeated ``real_weight``
-    times; with ``real_thresholds``, each frame's threshold is then tuned on the real-news dev part.
+    times (0: constructed only); with ``real_thresholds``, each frame's threshold is then tuned on the
+    real-news dev part.
 
     Returns the model and the training rows (for the card's data hash)."""
     from framing.models import make_model
@@ -186,7 +187,7 @@ def fit_combined(family: str, codebook: Codebook, constructed: pd.DataFrame, rea
 
     parts = real_parts(real)
     columns = ["id", "text", "labels", "story", "source"]
-    training = pd.concat([constructed[columns]] + [parts["train"][columns]] * max(real_weight, 0 if parts["train"].empty else 1), ignore_index=True)
+    training = pd.concat([constructed[columns]] + [parts["train"][columns]] * real_weight, ignore_index=True)
     model = make_model(family, codebook, seed=seed, **(params or {}))
     groups = training["story"].to_numpy() if training["story"].astype(bool).all() else None
     model.fit(training["text"].tolist(), label_matrix(training, codebook), groups=groups)
@@ -200,7 +201,7 @@ def test_evaluations(model, constructed_test: pd.DataFrame, real: pd.DataFrame |
     """The two fixed tests: held-out constructed stories, and the real-news test split."""
     evaluations = []
     if not constructed_test.empty:
-        evaluations.append(evaluate_model(model, constructed_test, "held-out stories", f"Trained on {n_train} passages; tested on {len(constructed_test)} constructed passages of "
+        evaluations.append(evaluate_model(model, constructed_test, HELD_OUT_TEST, f"Trained on {n_train} passages; tested on {len(constructed_test)} constructed passages of "
                                           f"{constructed_test['story'].nunique()} stories never seen in training: {', '.join(sorted(constructed_test['story'].unique()))}."))
     real_test = real_parts(real)["test"]
     if not real_test.empty:
@@ -210,6 +211,7 @@ def test_evaluations(model, constructed_test: pd.DataFrame, real: pd.DataFrame |
 
 
 REAL_TEST = "real-news test"
+HELD_OUT_TEST = "held-out stories"
 # How much held-out (constructed) macro-F1 a model may lose against the default and still be promoted for reading real text better.
 CONSTRUCTED_TOLERANCE = 0.02
 
@@ -255,14 +257,14 @@ def train_and_register(
 
     promoted, note = False, "not promoted (--no-promote)"
     if promote:
-        promoted, note = _decide_promotion(model, test, parts["test"], models_root, codebook, load_model, constructed_tolerance)
+        promoted, note = _decide_promotion(model.card.metrics, test, parts["test"], models_root, codebook, load_model, constructed_tolerance)
         if promoted:
             write_text_atomic(models_root / DEFAULT_POINTER, folder.name + "\n")
     return TrainingResult(model, folder, evaluations, promoted, note)
 
 
-def _decide_promotion(model, constructed_test: pd.DataFrame, real_test: pd.DataFrame, models_root: Path, codebook: Codebook, load_model,
-                      constructed_tolerance: float = CONSTRUCTED_TOLERANCE) -> tuple[bool, str]:
+def _decide_promotion(new_metrics: dict[str, dict], constructed_test: pd.DataFrame, real_test: pd.DataFrame, models_root: Path, codebook: Codebook,
+                      load_model, constructed_tolerance: float = CONSTRUCTED_TOLERANCE) -> tuple[bool, str]:
     """Promote only if the new model is not worse than the current default, both measured now on the same passages.
 
     With a real-news test split, real text decides: the new model's macro-F1 there must be at least the
@@ -284,15 +286,16 @@ def _decide_promotion(model, constructed_test: pd.DataFrame, real_test: pd.DataF
     except FramingError as exc:
         return False, f"not promoted: the current default cannot be compared ({exc})"
 
-    def both(rows: pd.DataFrame) -> tuple[float, float]:
-        return evaluate_model(model, rows, "new", "").metrics["macro_f1"], evaluate_model(current, rows, "current", "").metrics["macro_f1"]
+    def both(rows: pd.DataFrame, name: str) -> tuple[float, float]:
+        # The new model was tested on these rows when it was trained (``new_metrics``); only the current default is run.
+        return new_metrics[name]["macro_f1"], evaluate_model(current, rows, "current", "").metrics["macro_f1"]
 
     checks = []
     if not real_test.empty:
-        new, old = both(real_test)
+        new, old = both(real_test, REAL_TEST)
         checks.append((new >= old, f"real-news test macro-F1 {new:.4f} {'>=' if new >= old else '<'} current default's {old:.4f}"))
     if not constructed_test.empty:
-        new, old = both(constructed_test)
+        new, old = both(constructed_test, HELD_OUT_TEST)
         allowed = constructed_tolerance if not real_test.empty else 0.0
         ok = new >= old - allowed
         bound = f"current default's {old:.4f}" + (f" - {allowed:.2f}" if allowed else "")

@@ -134,7 +134,11 @@ def load_realnews(labels_path: str | Path, realnews_dir: str | Path) -> pd.DataF
     Raises InputError, naming the file and row, when the folder is missing, an article or paragraph
     does not exist there, or the paragraph's text does not match the stored hash.
     """
-    standoff = read_standoff(labels_path)
+    return rebuild_text(read_standoff(labels_path), realnews_dir)
+
+
+def rebuild_text(standoff: pd.DataFrame, realnews_dir: str | Path) -> pd.DataFrame:
+    """Stand-off rows (from ``read_standoff``) with their text read from ``realnews_dir`` and checked against the hashes."""
     folder = article_folder(realnews_dir)
     texts, articles = [], {}
     for row in standoff.itertuples(index=False):

@@ -15,6 +15,7 @@ A frame model is a scikit-learn style estimator:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import platform
@@ -196,6 +197,13 @@ SCHEMA_FILE = Path(__file__).with_name("model.schema.json")
 DESCRIPTIVE_FILES = {MODEL_FILE, CARD_FILE, "evaluation.md"}
 
 
+@functools.cache
+def _manifest_validator():
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(json.loads(SCHEMA_FILE.read_text(encoding="utf-8")))
+
+
 def read_manifest(folder: Path, expected_codebook: Codebook | None = None) -> dict:
     """Read and check ``model.json``: its schema (``model.schema.json``), format version, codebook and
     fingerprint, thresholds per frame, and a checksum for every file of the folder. Anything else is a
@@ -209,8 +217,7 @@ def read_manifest(folder: Path, expected_codebook: Codebook | None = None) -> di
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ModelError(f"{manifest_path}: damaged model manifest ({exc})") from None
-    schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
-    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(manifest))
+    error = jsonschema.exceptions.best_match(_manifest_validator().iter_errors(manifest))
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "the top level"
         raise ModelError(f"{manifest_path}: not a valid model manifest ({where}: {error.message})")
