@@ -40,6 +40,8 @@ SOURCES = ("seed", "constructed", "real")
 TEST_STORIES_FILE = "test_stories.txt"
 MIN_WORDS, MAX_WORDS = 15, 120
 NEAR_DUPLICATE_SIMILARITY = 0.85
+# MinHash LSH for near-duplicate candidates: 64 permutations, candidates from a Jaccard of about 0.4 (see near_duplicate_pairs).
+MINHASH_PERMUTATIONS, LSH_JACCARD = 64, 0.4
 
 
 def repository_labeled_dir() -> Path:
@@ -169,9 +171,7 @@ def check_corpus(corpus: pd.DataFrame, codebook: Codebook, min_words: int = MIN_
 
 
 def _duplicates(corpus: pd.DataFrame) -> list[Problem]:
-    """Exact duplicates (after normalising case and spaces) and near duplicates (cosine of word 1-3-gram TF-IDF)."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
+    """Exact duplicates (after normalising case and spaces) and near duplicates (see :func:`near_duplicate_pairs`)."""
     texts = [" ".join(str(t).lower().split()) for t in corpus["text"]]
     rows = corpus.to_dict("records")
     problems = []
@@ -181,17 +181,44 @@ def _duplicates(corpus: pd.DataFrame) -> list[Problem]:
             problems.append(Problem(_where(rows[i]), f"exact duplicate of {_where(rows[first_seen[text]])}"))
         else:
             first_seen.setdefault(text, i)
-    if len(texts) < 2:
-        return problems
-    X = TfidfVectorizer(ngram_range=(1, 3), sublinear_tf=True).fit_transform(texts)
     exact = {i for i, t in enumerate(texts) if first_seen[t] != i}
-    for start in range(0, X.shape[0], 2000):
-        similarity = (X[start : start + 2000] @ X.T).toarray()
-        for offset, i in enumerate(range(start, min(start + 2000, X.shape[0]))):
-            for j in np.flatnonzero(similarity[offset, :i] >= NEAR_DUPLICATE_SIMILARITY):
-                if i not in exact and texts[i] != texts[j]:
-                    problems.append(Problem(_where(rows[i]), f"near duplicate ({similarity[offset, j]:.2f}) of {_where(rows[j])}"))
+    for i, j, similarity in near_duplicate_pairs(texts):
+        if i not in exact and texts[i] != texts[j]:
+            problems.append(Problem(_where(rows[i]), f"near duplicate ({similarity:.2f}) of {_where(rows[j])}"))
     return problems
+
+
+def near_duplicate_pairs(texts: list[str], threshold: float = NEAR_DUPLICATE_SIMILARITY) -> list[tuple[int, int, float]]:
+    """Pairs ``(i, j, cosine)``, ``j < i``, whose cosine similarity of word 1-3-gram TF-IDF is at least ``threshold``.
+
+    Comparing every pair is quadratic (135 s and 3.7 GB on a 30 MB file), so candidates come from MinHash
+    locality-sensitive hashing over word-trigram shingles (datasketch), set well below the Jaccard
+    similarity that such a cosine implies, and each candidate is then verified with the exact cosine.
+    Time and memory grow with the number of texts and of candidate pairs, not with its square; the recall
+    against the exact search is measured by ``benchmarks/corpus_check_scale.py``.
+    """
+    from datasketch import MinHash, MinHashLSH
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    if len(texts) < 2:
+        return []
+    shingles = []
+    for text in texts:
+        words = text.split()
+        shingles.append({" ".join(words[k : k + 3]).encode() for k in range(max(1, len(words) - 2))})
+    minhashes = MinHash.bulk(shingles, num_perm=MINHASH_PERMUTATIONS, seed=1)
+    index = MinHashLSH(threshold=LSH_JACCARD, num_perm=MINHASH_PERMUTATIONS)
+    candidates = []
+    for i, minhash in enumerate(minhashes):
+        candidates.extend((i, j) for j in index.query(minhash))
+        index.insert(i, minhash)
+    if not candidates:
+        return []
+    pairs = np.array(sorted(candidates))
+    X = TfidfVectorizer(ngram_range=(1, 3), sublinear_tf=True).fit_transform(texts)
+    similarity = np.asarray(X[pairs[:, 0]].multiply(X[pairs[:, 1]]).sum(axis=1)).ravel()
+    keep = similarity >= threshold
+    return [(int(i), int(j), float(s)) for (i, j), s in zip(pairs[keep], similarity[keep])]
 
 
 # -- split and statistics ---------------------------------------------------------------------------

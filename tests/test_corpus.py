@@ -91,3 +91,25 @@ def test_csv_labels_are_semicolon_separated(tmp_path):
     pd.DataFrame([{"id": "x", "text": BASE, "labels": "sovereignty;economic"}, {"id": "y", "text": BASE + " again", "labels": ""}]).to_csv(tmp_path / "c.csv", index=False)
     corpus = load_corpus(tmp_path)
     assert corpus["labels"].tolist() == [["sovereignty", "economic"], []]
+
+
+def test_near_duplicates_are_found_without_comparing_every_pair():
+    """The LSH search finds what the exhaustive cosine search finds (benchmarks/corpus_check_scale.py measures it at 10x)."""
+    import random
+
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from framing.corpus import NEAR_DUPLICATE_SIMILARITY, load_corpus, near_duplicate_pairs
+
+    texts = [" ".join(t.lower().split()) for t in load_corpus(ROOT / "labeled")["text"][:600]]
+    rng = random.Random(3)
+    for i in rng.sample(range(600), 40):
+        words = texts[i].split()
+        words[rng.randrange(len(words))] = "meanwhile"
+        texts.append(" ".join(words))
+    X = TfidfVectorizer(ngram_range=(1, 3), sublinear_tf=True).fit_transform(texts)
+    similarity = (X @ X.T).toarray()
+    exhaustive = {(i, j) for i in range(len(texts)) for j in range(i) if similarity[i, j] >= NEAR_DUPLICATE_SIMILARITY}
+    found = {(i, j) for i, j, _ in near_duplicate_pairs(texts)}
+    assert len(exhaustive) >= 30 and found <= exhaustive
+    assert len(found) >= 0.95 * len(exhaustive)
