@@ -163,7 +163,7 @@ class _Checkpoint:
             self._check_lines()
             if finished_ids is not None:
                 self._keep_articles(finished_ids)
-            for chunk in pd.read_json(self.path, lines=True, chunksize=DEFAULT_CHUNK_ROWS, dtype=False):
+            for chunk in pd.read_json(self.path, lines=True, chunksize=DEFAULT_CHUNK_ROWS, dtype=False, precise_float=True):
                 self.done_ids.update(chunk["article_id"].astype(str))
                 self.rows_before += len(chunk)
         elif self.path.exists():
@@ -208,7 +208,7 @@ class _Checkpoint:
         self.handle.close()
         with TableWriter(self.target) as writer:
             if self.path.stat().st_size:
-                for chunk in pd.read_json(self.path, lines=True, chunksize=DEFAULT_CHUNK_ROWS, dtype=False):
+                for chunk in pd.read_json(self.path, lines=True, chunksize=DEFAULT_CHUNK_ROWS, dtype=False, precise_float=True):
                     writer.write(_restore_types(chunk))
         return self.target
 

@@ -133,7 +133,7 @@ def as_written(frame: pd.DataFrame) -> pd.DataFrame:
     if frame.empty:
         return frame
     text = frame.to_json(orient="records", lines=True, force_ascii=False)
-    return _restore_types(pd.read_json(io.StringIO(text), lines=True, dtype=False))
+    return _restore_types(pd.read_json(io.StringIO(text), lines=True, dtype=False, precise_float=True))
 
 
 def score_partition(partition: Partition, model_ref, batch_passages: int) -> PartitionResult:

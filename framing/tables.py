@@ -186,10 +186,26 @@ def _one_line(exc: Exception) -> str:
     return " ".join(str(exc).split())[:300]
 
 
+# One rule for every writer (CSV, JSONL, Parquet, stdout): floats are rounded to 6 decimal places, so
+# arithmetic noise (0.1 + 0.2 = 0.30000000000000004) never reaches a file and every format holds the same
+# numbers. Probabilities and shares are already rounded to 4 places where they are computed.
+FLOAT_DECIMALS = 6
+
+
+def rounded(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its float columns rounded to FLOAT_DECIMALS places (the frame itself if it has none)."""
+    floats = frame.select_dtypes(include="floating").columns
+    if not len(floats):
+        return frame
+    frame = frame.copy()
+    frame[floats] = frame[floats].round(FLOAT_DECIMALS)
+    return frame
+
+
 def jsonl_text(frame: pd.DataFrame) -> str:
     """One JSON object per row and line. pandas escapes every "/" as "\\/" (valid JSON, but noise in paths
     and URLs); a backslash followed by a slash in its output is only ever that escape, so it is undone."""
-    text = frame.to_json(orient="records", lines=True, force_ascii=False).replace("\\/", "/")
+    text = rounded(frame).to_json(orient="records", lines=True, force_ascii=False, double_precision=15).replace("\\/", "/")
     return text if text.endswith("\n") else text + "\n"
 
 
@@ -197,6 +213,7 @@ def write_csv(frame: pd.DataFrame, handle, header: bool = True) -> None:
     """CSV that reads back as written. Python's csv module (3.11) quotes a field only for the delimiter, the
     quote and the line terminator's characters, so a text holding a lone carriage return would be written
     bare and read back as two rows: such a chunk quotes every non-numeric field instead."""
+    frame = rounded(frame)
     texts = frame.select_dtypes(include=["object", "string"])
     has_cr = any(texts[c].astype(str).str.contains("\r", regex=False).any() for c in texts.columns)
     frame.to_csv(handle, index=False, header=header, quoting=csv.QUOTE_NONNUMERIC if has_cr else csv.QUOTE_MINIMAL)
@@ -239,7 +256,7 @@ class TableWriter:
             import pyarrow as pa
             import pyarrow.parquet as pq
 
-            table = pa.Table.from_pandas(frame, preserve_index=False)
+            table = pa.Table.from_pandas(rounded(frame), preserve_index=False)
             if self._parquet is None:
                 self._parquet = pq.ParquetWriter(self._tmp_path, table.schema)
             self._parquet.write_table(table.cast(self._parquet.schema))

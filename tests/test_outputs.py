@@ -165,3 +165,29 @@ def test_metadata_that_matches_no_article_is_warned_about(run_cli, tmp_path):
     table.write_text("id,text\na1,Lima expelled the Mexican ambassador over what it called interference in its internal affairs.\n")
     result = run_cli("score", table, "--metadata", metadata, "-f", "csv")
     assert "metadata applies to article files" in result.stderr
+
+
+def test_a_failed_score_leaves_no_partial_file(run_cli, tmp_path):
+    from .test_errors import ARTICLES
+
+    result = run_cli("score", ARTICLES / "empty.txt", "-o", tmp_path / "out.csv", "--passages", tmp_path / "passages.csv")
+    assert result.exit_code == 2 and "the file is empty" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_every_writer_writes_the_same_rounded_numbers(run_cli, tmp_path):
+    """No float noise (0.7695000000000001) in any format: the file written with --output holds what -f csv prints."""
+    import re
+
+    result = run_cli("score", EXAMPLES, "-o", tmp_path / "mixes.csv", "--passages", tmp_path / "passages.csv")
+    assert result.exit_code == 0, result.stderr
+    noise = re.compile(r"\d\.\d{7,}")
+    for name in ("mixes.csv", "passages.csv"):
+        assert not noise.search((tmp_path / name).read_text()), name
+    printed = run_cli("score", EXAMPLES, "-f", "csv").stdout
+    assert printed == (tmp_path / "mixes.csv").read_text()
+    frame = pd.DataFrame({"id": ["a"], "share": [0.1 + 0.2], "p": [1 / 3]})
+    for suffix in (".csv", ".jsonl", ".parquet"):
+        write_table = __import__("framing.tables", fromlist=["write_table"]).write_table
+        back = read_table(write_table(frame, tmp_path / f"f{suffix}"), required=())
+        assert back["share"].astype(float).tolist() == [0.3] and back["p"].astype(float).tolist() == [0.333333], suffix
