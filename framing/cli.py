@@ -96,24 +96,12 @@ def _emit(table, output: Path | None, fmt: Format, title: str = "") -> None:
 
 
 def _print_table(table, title: str = "") -> None:
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
+    from framing.terminal import print_table
 
-    # Every cell, header and title is a Text: data such as "[sic]" or "[/b]" is printed, never read as markup.
-    rich_table = Table(title=Text(title) if title else None, show_lines=False)
-    for column in table.columns:
-        rich_table.add_column(Text(str(column)), overflow="fold", max_width=60 if column == "text" else None)
-    for row in table.itertuples(index=False):
-        rich_table.add_row(*[Text(_cell(v)) for v in row])
-    Console(width=max(160, Console().width)).print(rich_table)
-
-
-def _cell(value) -> str:
-    if isinstance(value, float):
-        return f"{value:.3f}"
-    text = str(value)
-    return text if len(text) <= 240 else text[:237] + "..."
+    hidden = print_table(table, title)
+    if hidden:
+        _note(f"{len(hidden)} column(s) not shown, to fit the terminal: {', '.join(hidden)}; "
+              "see every column with -f csv, -f jsonl or -o FILE, or in a wider terminal")
 
 
 def _progress(total: int | None, unit: str):

@@ -191,3 +191,27 @@ def test_every_writer_writes_the_same_rounded_numbers(run_cli, tmp_path):
         write_table = __import__("framing.tables", fromlist=["write_table"]).write_table
         back = read_table(write_table(frame, tmp_path / f"f{suffix}"), required=())
         assert back["share"].astype(float).tolist() == [0.3] and back["p"].astype(float).tolist() == [0.333333], suffix
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_terminal_tables_fit_the_real_width(run_cli, monkeypatch, width):
+    """On a terminal the table takes its real width, keeps whole ids and says which columns it left out."""
+    import re
+
+    monkeypatch.setenv("FORCE_COLOR", "1")  # rich then treats captured stdout as a terminal
+    monkeypatch.setenv("COLUMNS", str(width))
+    result = run_cli("score", EXAMPLES)
+    assert result.exit_code == 0, result.stderr
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in result.stdout.splitlines()]
+    assert lines and max(map(len, lines)) <= width
+    rows = [line for line in lines if line.startswith("│")]
+    assert {row.split("│")[1].strip() for row in rows} == {"editorial", "wire-a", "wire-b"}  # ids never cut into fragments
+    assert "column(s) not shown, to fit the terminal: " in result.stderr and "-f csv" in result.stderr
+
+
+def test_piped_tables_are_never_cut(run_cli, monkeypatch):
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    monkeypatch.setenv("COLUMNS", "60")
+    result = run_cli("score", EXAMPLES)
+    header = next(line for line in result.stdout.splitlines() if "article_id" in line)
+    assert "dominant_frame" in header and "share_economic" in header and "not shown" not in result.stderr
