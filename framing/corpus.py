@@ -162,7 +162,8 @@ def check_corpus(corpus: pd.DataFrame, codebook: Codebook, min_words: int = MIN_
                 problems.append(Problem(_where(row), f"source {row['source']!r} is not one of {', '.join(SOURCES)}"))
             if not row["annotator"]:
                 problems.append(Problem(_where(row), "no annotator"))
-    for identifier, group in corpus[corpus["id"] != ""].groupby("id"):
+    with_id = corpus[corpus["id"] != ""]
+    for identifier, group in with_id[with_id["id"].duplicated(keep=False)].groupby("id"):
         if len(group) > 1:
             places = "; ".join(_where(r) for r in group.to_dict("records")[1:])
             problems.append(Problem(_where(group.iloc[0]), f"id {identifier!r} is used again at {places}"))
@@ -189,7 +190,8 @@ def _duplicates(corpus: pd.DataFrame) -> list[Problem]:
 
 
 def near_duplicate_pairs(texts: list[str], threshold: float = NEAR_DUPLICATE_SIMILARITY) -> list[tuple[int, int, float]]:
-    """Pairs ``(i, j, cosine)``, ``j < i``, whose cosine similarity of word 1-3-gram TF-IDF is at least ``threshold``.
+    """Pairs ``(i, j, cosine)``, ``j < i``, whose cosine similarity of word 1-3-gram TF-IDF (hashed into 4M
+    features, so collisions are rare) is at least ``threshold``.
 
     Comparing every pair is quadratic (135 s and 3.7 GB on a 30 MB file), so candidates come from MinHash
     locality-sensitive hashing over word-trigram shingles (datasketch), set well below the Jaccard
@@ -198,7 +200,7 @@ def near_duplicate_pairs(texts: list[str], threshold: float = NEAR_DUPLICATE_SIM
     against the exact search is measured by ``benchmarks/corpus_check_scale.py``.
     """
     from datasketch import MinHash, MinHashLSH
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 
     if len(texts) < 2:
         return []
@@ -215,7 +217,9 @@ def near_duplicate_pairs(texts: list[str], threshold: float = NEAR_DUPLICATE_SIM
     if not candidates:
         return []
     pairs = np.array(sorted(candidates))
-    X = TfidfVectorizer(ngram_range=(1, 3), sublinear_tf=True).fit_transform(texts)
+    # Hashed n-grams: a vocabulary of every distinct trigram of a 30 MB corpus alone took gigabytes.
+    counts = HashingVectorizer(ngram_range=(1, 3), n_features=1 << 22, alternate_sign=False, norm=None).transform(texts)
+    X = TfidfTransformer(sublinear_tf=True).fit_transform(counts)
     similarity = np.asarray(X[pairs[:, 0]].multiply(X[pairs[:, 1]]).sum(axis=1)).ravel()
     keep = similarity >= threshold
     return [(int(i), int(j), float(s)) for (i, j), s in zip(pairs[keep], similarity[keep])]
