@@ -171,7 +171,7 @@ def test_published_is_a_date_in_parquet_and_normalised(run_cli, tmp_path):
 
 def test_units_are_in_natural_order():
     rows = [(article, "", 0, 30, 0.9, 0, 0, 0) for article in ("2-79", "2-8", "10-1", "2-10")]
-    comparison = compare(_passages(rows), CODEBOOK, THRESHOLDS, n_bootstrap=100, n_permutations=0)
+    comparison = compare(_passages(rows), CODEBOOK, THRESHOLDS, n_bootstrap=100)
     assert comparison.mixes["unit"].tolist() == ["2-8", "2-10", "2-79", "10-1"]
     assert comparison.distances[["unit_a", "unit_b"]].iloc[0].tolist() == ["2-8", "2-10"]
     assert comparison.evidence["unit"].tolist() == ["2-8", "2-10", "2-79", "10-1"]
