@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from framing.articles import MAX_ARTICLE_CHARS, ArticleFailure, find_metadata, iter_articles, load_metadata
+from framing.articles import MAX_ARTICLE_CHARS, ArticleFailure, articles_with_metadata, text_problem
 from framing.codebook import Codebook, load_codebook
 from framing.errors import InputError
 from framing.tables import DEFAULT_CHUNK_ROWS, TableWriter, iter_table, table_format
@@ -72,10 +72,10 @@ def iter_passage_input(source: str | Path, stdin: Iterable[str] | None = None, c
         if missing.any():
             raise InputError(f"{path}:row {int(missing.to_numpy().nonzero()[0][0]) + offset + 1}: empty id (give every row an id, or drop the id column to number the rows)")
         offset += len(chunk)
-        empty = chunk["text"].isna() | (chunk["text"].astype(str).str.strip() == "")
-        if empty.any():
-            row = int(empty.to_numpy().nonzero()[0][0]) + offset - len(chunk) + 1
-            raise InputError(f"{path}:row {row}: empty text")
+        problems = chunk["text"].map(text_problem)
+        if problems.notna().any():
+            row = int(problems.notna().to_numpy().nonzero()[0][0])
+            raise InputError(f"{path}:row {row + offset - len(chunk) + 1}: {problems.iloc[row]}")
         lengths = chunk["text"].astype(str).str.len().to_numpy()
         if (lengths > MAX_ARTICLE_CHARS).any():
             index = int((lengths > MAX_ARTICLE_CHARS).nonzero()[0][0])
@@ -143,13 +143,6 @@ class ScoreSummary:
     @property
     def partial(self) -> bool:
         return bool(self.failures)
-
-
-def _articles_with_metadata(paths: list[str | Path], metadata_path: str | Path | None):
-    resolved = [Path(p) for p in paths]
-    metadata_file = Path(metadata_path) if metadata_path else find_metadata([p for p in resolved if p.exists()])
-    metadata = load_metadata(metadata_file) if metadata_file else None
-    return iter_articles(resolved, metadata)
 
 
 class _Checkpoint:
@@ -255,7 +248,7 @@ def score_to_files(
     errors_output = Path(errors_output) if errors_output else output.with_name(output.stem + ".errors.csv")
     check_output_paths({"--output": output, "--passages": passages_output, "--errors": errors_output})
     model = model or load_scoring_model()
-    items = _articles_with_metadata(paths, metadata_path)
+    items = articles_with_metadata(paths, metadata_path)
     batch_passages = batch_passages or int(os.environ.get("FRAMING_BATCH_PASSAGES", DEFAULT_BATCH_PASSAGES))
     summary = ScoreSummary()
     article_checkpoint = _Checkpoint(output, resume)
@@ -316,7 +309,7 @@ def score(paths: list[str | Path], model=None, metadata_path: str | Path | None 
     from framing.scoring import score_articles
 
     model = model or load_scoring_model()
-    batches = list(score_articles(_articles_with_metadata(paths, metadata_path), model))
+    batches = list(score_articles(articles_with_metadata(paths, metadata_path), model))
     articles = pd.concat([b.articles for b in batches if not b.articles.empty] or [pd.DataFrame()], ignore_index=True)
     passages = pd.concat([b.passages for b in batches if not b.passages.empty] or [pd.DataFrame()], ignore_index=True)
     failures = [f for b in batches for f in b.failures]
@@ -333,12 +326,12 @@ def check_grouping(paths: list[str | Path], metadata_path: str | Path | None = N
     """Refuse, before any scoring, a comparison the metadata cannot support: ``by`` not a metadata column,
     articles without a value for it, or (with ``over``) articles without a published date; the message
     gives the count and the first ids. Returns the articles' metadata (see ``articles.article_metadata``)."""
-    from framing.articles import article_metadata
+    from framing.articles import article_metadata, metadata_for, resolve_inputs
     from framing.comparison import ARTICLE, natural_order
 
-    resolved = [Path(p) for p in paths]
-    metadata_file = Path(metadata_path) if metadata_path else find_metadata([p for p in resolved if p.exists()])
-    table = article_metadata(resolved, load_metadata(metadata_file) if metadata_file else None)
+    resolved = resolve_inputs(paths)
+    metadata_file, metadata = metadata_for(resolved, metadata_path)
+    table = article_metadata(resolved, metadata)
     where = f"in {metadata_file} or" if metadata_file else "with --metadata or in"
     if by != ARTICLE and by not in table.columns.drop(["id", "source"]):
         raise InputError(f"--by {by}: not a metadata column of these articles; use article or one of {', '.join(table.columns.drop(['id', 'source']))}")

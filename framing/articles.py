@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from framing.errors import InputError
+from framing.errors import InputError, InputWarning
 from framing.tables import is_table, iter_table, read_table
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
@@ -37,6 +37,9 @@ METADATA_FILENAME = "metadata.csv"
 METADATA_COLUMNS = ("outlet", "title", "published", "kind")
 _BOMS = [(codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")]
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+_LETTER = re.compile(r"[^\W\d_]")
+_LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f]")
+NOT_ENGLISH = "the text does not look like English; the default model is trained on English news"
 _ENGLISH_FUNCTION_WORDS = frozenset("the of and to in a is that for on was with as by it said at from has have be are his her its an their not this which".split())
 
 
@@ -71,8 +74,11 @@ def text_encoding(data: bytes) -> str:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return encoding
-    if b"\x00" in data[:65536]:
-        raise NotText("binary data (NUL bytes), not text")
+    if b"\x00" in data:  # anywhere, not only in a sample: a late NUL would pass into the output
+        utf16 = _utf16_without_bom(data)
+        if utf16 is None:
+            raise NotText("binary data (NUL bytes), not text")
+        return utf16
     try:
         codecs.getincrementaldecoder("utf-8")().decode(data)  # not final: a sample may end inside a character
         return "utf-8"
@@ -93,6 +99,28 @@ def text_encoding(data: bytes) -> str:
     if best is None:
         raise NotText("not text in any encoding that could be detected")
     return best.encoding
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """``utf-16-le`` or ``-be`` for UTF-16 saved without a byte-order mark, None for binary data.
+
+    Text in a Latin script is mostly code points under 256, so in UTF-16 every other byte is NUL: the odd
+    bytes in little-endian, the even ones in big-endian. Binary data has no such pattern, and no NUL
+    in the other half.
+    """
+    sample = data[: 1 << 16]
+    if len(data) % 2 or len(sample) < 16:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    half = len(sample) // 2
+    for zeros, others, encoding in ((odd, even, "utf-16-le"), (even, odd, "utf-16-be")):
+        if zeros.count(0) >= 0.6 * half and others.count(0) == 0:
+            try:
+                data.decode(encoding)
+            except UnicodeDecodeError:
+                return None
+            return encoding
+    return None
 
 
 def decode_bytes(data: bytes) -> str:
@@ -118,7 +146,12 @@ def looks_english(text: str) -> bool:
     """A cheap check on function words: the default model is trained on English only."""
     # A regular expression over the first 3,000 characters: a Python loop over every word of every article
     # cost more than the TF-IDF model's whole classification.
-    words = _WORD.findall(text[:3000].lower())
+    sample = text[:3000]
+    letters = len(_LETTER.findall(sample))
+    # Chinese or Japanese has no spaces between words, so a whole sentence would count as one "word".
+    if letters >= 20 and len(_LATIN_LETTER.findall(sample)) < 0.5 * letters:
+        return False
+    words = _WORD.findall(sample.lower())
     if len(words) < 20:
         return True
     return sum(map(_ENGLISH_FUNCTION_WORDS.__contains__, words)) / len(words) >= 0.08
@@ -132,6 +165,9 @@ def read_article_file(path: Path, article_id: str) -> Article | ArticleFailure:
             return ArticleFailure(article_id, source, f"the file is {size / 1e6:.1f} MB, over the {MAX_ARTICLE_FILE_BYTES / 1e6:.0f} MB limit for one "
                                   "article file; split it into articles (a file each, or a table with one row per article)")
         data = path.read_bytes()
+    except FileNotFoundError:
+        target = path.readlink() if path.is_symlink() else path
+        return ArticleFailure(article_id, source, f"a link to a missing file ({target})" if path.is_symlink() else "the file was removed while the run went on")
     except OSError as exc:
         return ArticleFailure(article_id, source, f"cannot read: {exc.strerror}")
     if not data.strip():
@@ -154,14 +190,16 @@ def _checked(article: Article) -> Article | ArticleFailure:
         return ArticleFailure(article.id, article.source, f"{len(article.text):,} characters of text, over the {MAX_ARTICLE_CHARS:,}-character limit "
                               "for one article; split it into articles")
     if not looks_english(article.text):
-        article.warnings.append("the text does not look like English; the default model is trained on English news")
+        article.warnings.append(NOT_ENGLISH)
     return article
 
 
 def list_article_files(path: Path) -> list[Path]:
     if path.is_file():
         return [path]
-    return sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in ARTICLE_SUFFIXES and not p.name.startswith("."))
+    # A dangling link is kept (it is not is_file()) so that it is listed among the failures, not skipped.
+    return sorted(p for p in path.rglob("*") if (p.is_file() or (p.is_symlink() and not p.exists()))
+                  and p.suffix.lower() in ARTICLE_SUFFIXES and not p.name.startswith("."))
 
 
 def _ids_for(files: list[Path]) -> list[str]:
@@ -223,6 +261,22 @@ def _metadata_fields(record: dict, columns: list[str], skip: tuple[str, ...]) ->
     return fields, warnings
 
 
+def unmatched_metadata(paths: list[Path], metadata: pd.DataFrame) -> str | None:
+    """Why some metadata rows will not be applied (their id names no article file of the inputs), or None.
+
+    Metadata applies to article files, whose id is the file name without its suffix; a table carries
+    its own outlet, title and published columns.
+    """
+    files = [f for p in paths if not is_table(p) for f in list_article_files(p)]
+    ids = set(_ids_for(files))
+    unmatched = [i for i in metadata.index if i not in ids]
+    if not unmatched:
+        return None
+    examples = ", ".join(map(repr, unmatched[:3])) + (", ..." if len(unmatched) > 3 else "")
+    hint = f"article ids are file names without the suffix, such as {sorted(ids)[0]!r}" if ids else "metadata applies to article files; a table carries its own outlet, title and published columns"
+    return f"{len(unmatched)} of {len(metadata)} metadata rows match no article ({examples}) and are not applied; {hint}"
+
+
 def _apply_metadata(article: Article, metadata: pd.DataFrame | None) -> Article:
     if metadata is not None:
         record = metadata.loc[article.id].to_dict() if article.id in metadata.index else {}
@@ -257,6 +311,26 @@ def find_metadata(paths: list[Path]) -> Path | None:
     return candidates[0] if len(candidates) == 1 else None
 
 
+def metadata_for(paths: list[Path], metadata_path: str | Path | None) -> tuple[Path | None, pd.DataFrame | None]:
+    """The metadata file (``metadata_path``, or the ``metadata.csv`` found beside the inputs) and its table; (None, None) without one."""
+    metadata_file = Path(metadata_path) if metadata_path else find_metadata(paths)
+    return metadata_file, load_metadata(metadata_file) if metadata_file else None
+
+
+def articles_with_metadata(paths: list[str | Path], metadata_path: str | Path | None) -> Iterator[Article | ArticleFailure]:
+    """:func:`iter_articles` with the metadata table given, or the ``metadata.csv`` found beside the inputs.
+    The inputs are checked and the metadata read at once; metadata rows that match no article are warned about."""
+    import warnings
+
+    resolved = resolve_inputs(paths)
+    metadata_file, metadata = metadata_for(resolved, metadata_path)
+    if metadata is not None:
+        problem = unmatched_metadata(resolved, metadata)
+        if problem:
+            warnings.warn(f"{metadata_file}: {problem}", InputWarning, stacklevel=2)
+    return iter_articles(resolved, metadata)
+
+
 def iter_articles(paths: Iterable[str | Path], metadata: pd.DataFrame | None = None, chunk_rows: int = 10_000) -> Iterator[Article | ArticleFailure]:
     """Every article of the inputs, in order; see the module docstring."""
     resolved = resolve_inputs(paths)
@@ -279,6 +353,17 @@ def iter_articles(paths: Iterable[str | Path], metadata: pd.DataFrame | None = N
         for file in list_article_files(path):
             item = read_article_file(file, ids[file])
             yield unique(_apply_metadata(item, metadata) if isinstance(item, Article) else item)
+
+
+def text_problem(value) -> str | None:
+    """Why a table cell cannot be a text (JSONL and Parquet keep numbers and lists), or None."""
+    if isinstance(value, str):
+        return None if value.strip() else "empty text"
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "empty text"
+    if isinstance(value, (bool, int, float)):
+        return f"the text is a number ({value!r}), not a string"
+    return f"the text is a {type(value).__name__ if not hasattr(value, 'tolist') else 'list'}, not a string"
 
 
 def _table_records(path: Path, chunk_rows: int) -> Iterator[tuple[str, str, dict, list[str]]]:
@@ -304,8 +389,9 @@ def _table_article(article_id: str, source: str, record: dict, columns: list[str
 def _iter_table_articles(path: Path, chunk_rows: int) -> Iterator[Article | ArticleFailure]:
     for article_id, source, record, columns in _table_records(path, chunk_rows):
         text = record.get("text")
-        if not isinstance(text, str) or not text.strip():
-            yield ArticleFailure(article_id, source, "empty text")
+        problem = text_problem(text)
+        if problem:
+            yield ArticleFailure(article_id, source, problem)
             continue
         yield _checked(_table_article(article_id, source, record, columns, text.replace("\r\n", "\n")))
 

@@ -544,6 +544,27 @@ def _click_exceptions() -> tuple[type[Exception], ...]:
     return tuple(types)
 
 
+def _show_input_warnings() -> None:
+    """Print the API's InputWarnings as ``warning: ...`` lines (silenced by -q), every time, not once per place."""
+    import warnings
+
+    from framing.errors import InputWarning
+
+    default = warnings.showwarning
+    if getattr(default, "shows_input_warnings", False):  # main() called again in one process (the tests)
+        return
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, InputWarning):
+            _note(f"warning: {message}")
+        else:
+            default(message, category, filename, lineno, file, line)
+
+    show.shows_input_warnings = True
+    warnings.simplefilter("always", InputWarning)
+    warnings.showwarning = show
+
+
 def main() -> None:
     import signal
 
@@ -551,6 +572,7 @@ def main() -> None:
 
     # A killed run (SIGTERM) unwinds like Ctrl-C: checkpoints are closed on complete rows.
     signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
+    _show_input_warnings()
     try:
         code = app(standalone_mode=False)
     except click.exceptions.Abort:

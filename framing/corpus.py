@@ -89,7 +89,8 @@ def load_corpus(path: str | Path) -> pd.DataFrame:
         table["row"] = np.arange(1, len(table) + 1)
         frames.append(table)
     corpus = pd.concat(frames, ignore_index=True)
-    corpus["id"] = corpus["id"].astype(str)
+    # A missing id (NaN in JSONL, a gap in CSV) is "", which check_corpus reports; "nan" would pass as an id.
+    corpus["id"] = corpus["id"].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip() and str(v))
     for column in ("story", "register", "source", "annotator"):
         if column not in corpus.columns:
             corpus[column] = ""
@@ -123,7 +124,7 @@ class Problem:
 
 
 def _where(row) -> str:
-    return f"{row['file']}:row {row['row']} (id {row['id']})"
+    return f"{row['file']}:row {row['row']} ({'id ' + row['id'] if row['id'] else 'no id'})"
 
 
 def check_corpus(corpus: pd.DataFrame, codebook: Codebook, min_words: int = MIN_WORDS, max_words: int = MAX_WORDS, strict_schema: bool = True) -> list[Problem]:
@@ -137,6 +138,8 @@ def check_corpus(corpus: pd.DataFrame, codebook: Codebook, min_words: int = MIN_
     for row in records:
         text = row["text"] if isinstance(row["text"], str) else ""
         n_words = len(text.split())
+        if not row["id"]:
+            problems.append(Problem(_where(row), "no id; every passage needs its own id"))
         if not text.strip():
             problems.append(Problem(_where(row), "empty text"))
         elif max_words and n_words > max_words:
@@ -157,7 +160,7 @@ def check_corpus(corpus: pd.DataFrame, codebook: Codebook, min_words: int = MIN_
                 problems.append(Problem(_where(row), f"source {row['source']!r} is not one of {', '.join(SOURCES)}"))
             if not row["annotator"]:
                 problems.append(Problem(_where(row), "no annotator"))
-    for identifier, group in corpus.groupby("id"):
+    for identifier, group in corpus[corpus["id"] != ""].groupby("id"):
         if len(group) > 1:
             places = "; ".join(_where(r) for r in group.to_dict("records")[1:])
             problems.append(Problem(_where(group.iloc[0]), f"id {identifier!r} is used again at {places}"))

@@ -45,7 +45,7 @@ from pathlib import Path
 import pandas as pd
 
 from framing.api import ScoreSummary, _restore_types, write_failures
-from framing.articles import Article, ArticleFailure, find_metadata, iter_articles, load_metadata, resolve_inputs
+from framing.articles import Article, ArticleFailure, articles_with_metadata
 from framing.errors import InputError, ModelError
 from framing.tables import TableWriter, table_format
 
@@ -176,10 +176,7 @@ def partitions(paths: list[str | Path], metadata_path: str | Path | None = None,
     The inputs are checked (and the metadata loaded) at once; articles are read as partitions are consumed.
     """
     batch_passages = resolve_batch_passages(batch_passages)
-    resolved = resolve_inputs(paths)
-    metadata_file = Path(metadata_path) if metadata_path else find_metadata([p for p in resolved if p.exists()])
-    metadata = load_metadata(metadata_file) if metadata_file else None
-    return cut_batches(iter_articles(resolved, metadata), batch_passages)
+    return cut_batches(articles_with_metadata(paths, metadata_path), batch_passages)
 
 
 def cut_batches(items: Iterable[Article | ArticleFailure], batch_passages: int) -> Iterator[Partition]:

@@ -28,3 +28,8 @@ class Interrupted(FramingError):
     """Ctrl-C or SIGTERM during a run that keeps its finished work; the message says what was kept."""
 
     exit_code = EXIT_INTERRUPTED
+
+
+class InputWarning(UserWarning):
+    """Input that works but is probably not what was meant (metadata rows that match no article, say).
+    Raised with :func:`warnings.warn`, so notebooks show it too; the CLI prints it as ``warning: ...``."""

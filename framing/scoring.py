@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from framing.articles import Article, ArticleFailure
+from framing.articles import NOT_ENGLISH, Article, ArticleFailure
 from framing.codebook import NONE_LABEL, Codebook
 from framing.segmentation import segment
 
@@ -142,7 +142,8 @@ def score_articles(
         pending.warnings.extend((item.source, w) for w in item.warnings)
         passages = segment(item.text)
         if not passages:
-            pending.failures.append(ArticleFailure(item.id, item.source, "no passages left after segmentation (only headings, hashtags or bylines)"))
+            why = NOT_ENGLISH if NOT_ENGLISH in item.warnings else "only headings, hashtags or bylines"
+            pending.failures.append(ArticleFailure(item.id, item.source, f"no passages left after segmentation ({why})"))
             continue
         batch.append((item, passages))
         n_passages += len(passages)

@@ -73,16 +73,18 @@ def iter_table(path: str | Path, chunk_rows: int = DEFAULT_CHUNK_ROWS, required:
     if path.stat().st_size == 0:
         raise InputError(f"{path}: the file is empty")
     readers = {"csv": _iter_csv, "jsonl": _iter_jsonl, "parquet": _iter_parquet}
-    first = True
+    first, rows = True, 0
     for chunk in readers[fmt](path, chunk_rows):
         if first:
             missing = [c for c in required if c not in chunk.columns]
             if missing:
                 raise InputError(f"{path}: no {', '.join(repr(c) for c in missing)} column (columns: {', '.join(map(str, chunk.columns))})")
             first = False
-        yield chunk
-    if first:
-        raise InputError(f"{path}: the table has no rows")
+        if len(chunk):  # a CSV with a header only reads as one empty chunk
+            rows += len(chunk)
+            yield chunk
+    if not rows:
+        raise InputError(f"{path}: the table has a header but no rows" if not first else f"{path}: the table has no rows")
 
 
 def read_table(path: str | Path, required: tuple[str, ...] = ("text",)) -> pd.DataFrame:

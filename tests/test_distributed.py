@@ -144,13 +144,13 @@ def test_cli_engine_dask(run_cli, inputs, reference, tmp_path, monkeypatch):
 
 
 def test_partitions_are_the_single_process_batches(inputs, default_model):
-    from framing.api import _articles_with_metadata
+    from framing.articles import articles_with_metadata
     from framing.articles import Article
     from framing.distributed import partitions
     from framing.scoring import score_articles
 
     parts = list(partitions(inputs, batch_passages=BATCH))
-    batches = list(score_articles(_articles_with_metadata(inputs, None), default_model, BATCH))
+    batches = list(score_articles(articles_with_metadata(inputs, None), default_model, BATCH))
     assert len(parts) == len(batches) >= 5
     for part, batch in zip(parts, batches):
         failed = {f.id for f in batch.failures}

@@ -65,6 +65,16 @@ CASES = [
     (["classify", TABLES / "articles.xlsx"], [f"error: {TABLES / 'articles.xlsx'}: unknown table format '.xlsx'"]),
     (["classify", ARTICLES / "spanish.txt"], [f"error: {ARTICLES / 'spanish.txt'}: unknown table format '.txt'"]),
     (["score", TABLES / "articles.xlsx"], [f"error: {TABLES / 'articles.xlsx'}: unsupported file type '.xlsx'"]),
+    # a text that is not a string, and a table with a header only: said as such, the same in every command
+    (["classify", TABLES / "non-string-text.jsonl"], [f"error: {TABLES / 'non-string-text.jsonl'}:row 1: the text is a number (1), not a string"]),
+    *[([*command, TABLES / "header-only.csv"], [f"error: {TABLES / 'header-only.csv'}: the table has a header but no rows"])
+      for command in (["classify"], ["score"], ["compare"])],
+    *[([*command, LABELED / "header-only.csv"], [f"error: {LABELED / 'header-only.csv'}: the table has a header but no rows"])
+      for command in (["corpus", "check"], ["train", "--data"], ["evaluate", "--data"])],
+    (["corpus", "check", LABELED / "no-id.jsonl"], [f"{LABELED / 'no-id.jsonl'}:row 2 (no id): no id; every passage needs its own id"]),
+    (["train", "--data", LABELED / "no-id.jsonl", "--model", "tfidf", "--no-promote"],
+     [f"error: {LABELED / 'no-id.jsonl'}: the labeled data fails `framing corpus check`", "row 2 (no id): no id"]),
+    (["score", ARTICLES / "chinese.txt"], [NOT_SCORED, f"{ARTICLES / 'chinese.txt'}: no passages left after segmentation (the text does not look like English"]),
     # labeled data with a frame the codebook does not have
     (["corpus", "check", LABELED / "unknown-label.jsonl"], [f"{LABELED / 'unknown-label.jsonl'}:row 1 (id u1): unknown frame 'tariffs'; the codebook has"]),
     (["evaluate", "--data", LABELED / "unknown-label.jsonl", "--model", "tfidf"],
@@ -101,7 +111,7 @@ def _passages(run_cli, tmp_path, *paths):
     return read_table(tmp_path / "articles.csv", required=()), read_table(tmp_path / "passages.jsonl")
 
 
-@pytest.mark.parametrize("name", ["latin1.txt", "cp1252.txt", "utf16-bom.txt"])
+@pytest.mark.parametrize("name", ["latin1.txt", "cp1252.txt", "utf16-bom.txt", "utf16-nobom.txt"])
 def test_text_that_is_not_utf8_is_decoded(run_cli, tmp_path, name):
     _, passages = _passages(run_cli, tmp_path, ARTICLES / name)
     first = passages["text"].iloc[0]
@@ -139,8 +149,8 @@ def test_one_bad_article_does_not_sink_the_batch(run_cli, tmp_path):
     result = run_cli("score", ARTICLES, "--output", output)
     assert result.exit_code == EXIT_PARTIAL, result.stderr
     assert "Traceback" not in result.stderr
-    assert f"4 article(s) failed, listed in {tmp_path / 'mixes.errors.csv'}" in result.stderr
-    assert sorted(read_table(output, required=())["article_id"]) == ["cp1252", "latin1", "page", "spanish", "utf16-bom"]
+    assert f"5 article(s) failed, listed in {tmp_path / 'mixes.errors.csv'}" in result.stderr
+    assert sorted(read_table(output, required=())["article_id"]) == ["cp1252", "latin1", "page", "spanish", "utf16-bom", "utf16-nobom"]
     failures = pd.read_csv(tmp_path / "mixes.errors.csv").set_index("id")
     assert failures.loc["binary", "reason"] == "binary data (NUL bytes), not text"
     assert failures.loc["empty", "reason"] == "the file is empty"
@@ -158,8 +168,8 @@ def test_a_bad_row_of_a_table_is_listed_with_its_row(run_cli, tmp_path):
 def test_compare_reports_the_good_articles_and_lists_the_bad(run_cli, tmp_path):
     result = run_cli("compare", ARTICLES, "--reports-dir", tmp_path, "--bootstrap", "100")
     assert result.exit_code == EXIT_PARTIAL, result.stderr
-    assert sorted(pd.read_csv(tmp_path / "articles" / "errors.csv")["id"]) == ["binary", "empty", "headings-only", "nav-only"]
-    assert len(pd.read_csv(tmp_path / "articles" / "mixes.csv")) == 5
+    assert sorted(pd.read_csv(tmp_path / "articles" / "errors.csv")["id"]) == ["binary", "chinese", "empty", "headings-only", "nav-only"]
+    assert len(pd.read_csv(tmp_path / "articles" / "mixes.csv")) == 6
 
 
 # -- big inputs: refused or processed within seconds, never a hang ----------------------------------
@@ -236,3 +246,32 @@ def test_debug_shows_the_traceback():
                             capture_output=True, text=True, timeout=120, env={**os.environ, "HF_HUB_OFFLINE": "1"})
     assert result.returncode != EXIT_OK
     assert "Traceback" in result.stderr and "InputError" in result.stderr
+
+
+def test_a_text_that_is_not_a_string_is_named_for_what_it_is(run_cli, tmp_path):
+    errors = tmp_path / "errors.csv"
+    result = run_cli("score", TABLES / "non-string-text.jsonl", "-o", tmp_path / "mixes.csv", "--errors", errors)
+    assert result.exit_code == EXIT_PARTIAL, result.stderr
+    reasons = pd.read_csv(errors).set_index("id")["reason"].to_dict()
+    assert reasons == {"n1": "the text is a number (1), not a string", "n2": "the text is a list, not a string"}
+
+
+def test_a_dangling_link_in_a_folder_is_listed_with_the_failures(run_cli, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "good.txt").write_bytes((EXAMPLES / "wire-a.txt").read_bytes())
+    (folder / "gone.txt").symlink_to(tmp_path / "deleted.txt")
+    errors = tmp_path / "errors.csv"
+    result = run_cli("score", folder, "-o", tmp_path / "mixes.csv", "--errors", errors)
+    assert result.exit_code == EXIT_PARTIAL, result.stderr
+    failures = pd.read_csv(errors)
+    assert failures["id"].tolist() == ["gone"]
+    assert failures["reason"].iloc[0].startswith("a link to a missing file")
+
+
+def test_a_nul_byte_anywhere_refuses_the_file(run_cli, tmp_path):
+    prose = (EXAMPLES / "wire-a.txt").read_bytes()
+    late = tmp_path / "late-nul.txt"
+    late.write_bytes(prose * (70_000 // len(prose) + 1) + b"\x00 and more text after it.\n")
+    result = run_cli("score", late, "-f", "csv")
+    _assert_fails(result, EXIT_INPUT, NOT_SCORED, f"{late}: binary data (NUL bytes), not text")

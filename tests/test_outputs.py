@@ -149,3 +149,19 @@ def test_score_without_output_leaves_no_temporary_folder(run_cli, tmp_path, monk
     result = run_cli("score", EXAMPLES, "-f", "csv")
     assert result.exit_code == 0 and "editorial" in result.stdout
     assert not list(tmp_path.glob("framing-*"))
+
+
+def test_metadata_that_matches_no_article_is_warned_about(run_cli, tmp_path):
+    metadata = tmp_path / "metadata.csv"
+    metadata.write_text("id,outlet\neditorial,El Diario\nwire-a.txt,Wire\nwire_b,Wire\n")
+    result = run_cli("score", EXAMPLES, "--metadata", metadata, "-f", "csv")
+    assert result.exit_code == 0, result.stderr
+    assert (f"warning: {metadata}: 2 of 3 metadata rows match no article ('wire-a.txt', 'wire_b') and are not applied; "
+            "article ids are file names without the suffix, such as 'editorial'") in result.stderr
+    assert "El Diario" in result.stdout
+    result = run_cli("-q", "score", EXAMPLES, "--metadata", metadata, "-f", "csv")
+    assert "warning" not in result.stderr
+    table = tmp_path / "articles.csv"
+    table.write_text("id,text\na1,Lima expelled the Mexican ambassador over what it called interference in its internal affairs.\n")
+    result = run_cli("score", table, "--metadata", metadata, "-f", "csv")
+    assert "metadata applies to article files" in result.stderr
