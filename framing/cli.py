@@ -44,7 +44,7 @@ OutputOption = Annotated[Optional[Path], typer.Option("--output", "-o", help="Wr
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="How to print the table when there is no --output. Example: --format csv")]
 ModelOption = Annotated[Optional[Path], typer.Option("--model", "-m", help="Model folder to use instead of the default in models/. Example: --model models/tfidf-20261201-110750-2b2f7727")]
 CodebookOption = Annotated[Optional[Path], typer.Option("--codebook", help="Codebook TOML file; the model must have been trained for it. Example: --codebook my-frames.toml")]
-MetadataOption = Annotated[Optional[Path], typer.Option("--metadata", help="Table with id (or file), outlet, title, published, kind per article; default: metadata.csv beside the inputs. Example: --metadata outlets.csv")]
+MetadataOption = Annotated[Optional[Path], typer.Option("--metadata", help="Table with id (or file), outlet, title, published (ISO date), kind and any other column (country, ...) per article; default: metadata.csv beside the inputs. Example: --metadata outlets.csv")]
 
 
 def _print_version(value: bool) -> None:

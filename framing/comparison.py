@@ -12,8 +12,9 @@ Tables (all DataFrames, written by ``reports``; one tidy shape everywhere: numbe
   articles) are computed only on request (``all_pairs``), and then without interval and test.
 - ``evidence``: ``unit, article_id, frame, rank, probability, passage_index, start, end, text``: the
   passages that carry each frame most strongly (probability at or above the frame's threshold).
-- ``trend`` (with ``over``): one row per group and period of ``published``: ``<group>, period`` and the
-  columns of ``mixes`` from ``n_articles`` on.
+- ``trend`` (with ``over``): one row per group and period of ``published``: the group (a column named
+  after ``by``; ``group``, always "all articles", when comparing articles), ``period`` (the ISO date its
+  week, month or year starts), and the columns of ``mixes`` from ``n_articles`` on.
 
 **Intervals.** The two-level bootstrap of ``framing.uncertainty``: a unit's articles are resampled, then
 the passages within each drawn article. A group with fewer than ``MIN_GROUP_ARTICLES`` articles is named
