@@ -322,21 +322,57 @@ def score(paths: list[str | Path], model=None, metadata_path: str | Path | None 
 # -- compare ----------------------------------------------------------------------------------------
 
 
+def check_grouping(paths: list[str | Path], metadata_path: str | Path | None = None, by: str = "article", over: str | None = None) -> pd.DataFrame:
+    """Refuse, before any scoring, a comparison the metadata cannot support: ``by`` not a metadata column,
+    articles without a value for it, or (with ``over``) articles without a published date; the message
+    gives the count and the first ids. Returns the articles' metadata (see ``articles.article_metadata``)."""
+    from framing.articles import article_metadata, metadata_for, resolve_inputs
+    from framing.comparison import ARTICLE, natural_order
+
+    resolved = resolve_inputs(paths)
+    metadata_file, metadata = metadata_for(resolved, metadata_path)
+    table = article_metadata(resolved, metadata)
+    where = f"in {metadata_file} or" if metadata_file else "with --metadata or in"
+    if by != ARTICLE and by not in table.columns.drop(["id", "source"]):
+        raise InputError(f"--by {by}: not a metadata column of these articles; use article or one of {', '.join(table.columns.drop(['id', 'source']))}")
+    checks = ([(f"--by {by}", by, f"no {by}")] if by != ARTICLE else []) + ([(f"--over {over}", "published", "no published date (an ISO date such as 2024-03-05)")] if over else [])
+    for option, column, what in checks:
+        missing = natural_order(table.loc[table[column] == "", "id"])
+        if missing:
+            raise InputError(f"{option}: {len(missing)} of {len(table)} articles have {what} (first: {', '.join(missing[:5])}); "
+                             f"give every article one {where} the article table's {column!r} column")
+    return table
+
+
 def compare(paths: list[str | Path], report_dir: str | Path, by: str = "article", model=None, metadata_path: str | Path | None = None,
-            n_bootstrap: int = 2000, confidence: float = 0.95, n_evidence: int = 2, seed: int = 0, title: str | None = None):
-    """Score and compare articles (or outlets); write the report folder. Returns (comparison, files, failures)."""
+            n_bootstrap: int = 2000, confidence: float = 0.95, n_evidence: int = 2, seed: int = 0, title: str | None = None,
+            n_permutations: int = 1000, all_pairs: bool = False, over: str | None = None, stata_names: bool = False,
+            model_dir: str | Path | None = None, codebook_path: str | Path | None = None):
+    """Score and compare articles, or the groups of a metadata column ``by`` (outlet, kind, country, ...),
+    optionally over time (``over``: week, month or year of ``published``); write the report folder.
+
+    The metadata is checked first (``check_grouping``), and only then is the model (``model``, or the one
+    in ``model_dir``) loaded and the articles scored. Returns (comparison, files, failures).
+    """
+    from framing.comparison import ARTICLE
     from framing.comparison import compare as compare_passages
     from framing.reports import write_report
 
-    model = model or load_scoring_model()
+    check_grouping(paths, metadata_path, by, over)
+    model = model or load_scoring_model(model_dir, codebook_path)
     articles, passages, failures = score(paths, model=model, metadata_path=metadata_path)
+    if by != ARTICLE and by not in passages.columns:
+        passages[by] = passages["article_id"].map(articles.set_index("article_id")[by])
+    published = articles.set_index("article_id")["published"].replace("", None) if over else None
     try:
-        comparison = compare_passages(passages, model.codebook, model.thresholds, by=by, n_bootstrap=n_bootstrap,
-                                      confidence=confidence, n_evidence=n_evidence, seed=seed)
+        comparison = compare_passages(passages, model.codebook, model.thresholds, by=by, n_bootstrap=n_bootstrap, confidence=confidence,
+                                      n_evidence=n_evidence, seed=seed, n_permutations=n_permutations, all_pairs=all_pairs, over=over,
+                                      published=published)
     except ValueError as exc:
         raise InputError(str(exc)) from None
     report_dir = Path(report_dir)
-    files = write_report(report_dir, comparison, articles, passages, model.codebook, model.family, title or f"Framing comparison: {report_dir.name}")
+    files = write_report(report_dir, comparison, articles, passages, model.codebook, model.family, title or f"Framing comparison: {report_dir.name}",
+                         stata_names=stata_names)
     if failures:
         files["errors.csv"] = write_failures(failures, report_dir / "errors.csv")
     return comparison, files, failures

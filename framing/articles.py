@@ -55,6 +55,7 @@ class Article:
     kind: str = ""
     source: str = ""
     warnings: list[str] = field(default_factory=list)
+    extra: dict[str, str] = field(default_factory=dict)  # the other metadata columns (country, a custom one), as text
 
 
 @dataclass
@@ -214,7 +215,8 @@ def _ids_for(files: list[Path]) -> list[str]:
 
 
 def load_metadata(path: str | Path) -> pd.DataFrame:
-    """A metadata table keyed by ``id`` (or ``file``, whose stem is the id), with outlet/title/published/kind."""
+    """A metadata table keyed by ``id`` (or ``file``, whose stem is the id), with outlet/title/published/kind
+    and any other columns (country, a custom one), which travel with the article as ``extra``."""
     table = read_table(path, required=())
     if "id" not in table.columns:
         if "file" not in table.columns:
@@ -226,6 +228,37 @@ def load_metadata(path: str | Path) -> pd.DataFrame:
         rows = ", ".join(str(i + 2) for i in repeated.index[:10])  # +2: the header is line 1
         raise InputError(f"{path}: id {repeated.iloc[0]!r} is given more than once (lines {rows}); each article needs one metadata row")
     return table.set_index(ids)
+
+
+def iso_date(value: str) -> str | None:
+    """``published`` as an ISO date (``2024-03-05``; a time after it is dropped), or None if it is not one."""
+    import datetime
+
+    text = value.strip()
+    if len(text) > 10 and text[10] in "T ":
+        text = text[:10]
+    try:
+        return datetime.date.fromisoformat(text).isoformat()
+    except ValueError:
+        return None
+
+
+def _metadata_fields(record: dict, columns: list[str], skip: tuple[str, ...]) -> tuple[dict[str, str], list[str]]:
+    """The metadata of one article from a metadata or article table row: outlet/title/published/kind, then
+    ``extra`` with every other column but ``skip`` ("" where a value is missing), and the warnings."""
+    def text(column: str) -> str:
+        value = record.get(column)
+        return "" if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)) else str(value)
+
+    fields: dict = {c: text(c) for c in METADATA_COLUMNS if c in columns and text(c)}
+    warnings = []
+    if fields.get("published"):
+        published = iso_date(fields["published"])
+        if published is None:
+            warnings.append(f"published {fields['published']!r} is not an ISO 8601 date such as 2024-03-05; left empty")
+        fields["published"] = published or ""
+    fields["extra"] = {c: text(c) for c in columns if c not in skip and c not in METADATA_COLUMNS}
+    return fields, warnings
 
 
 def unmatched_metadata(paths: list[Path], metadata: pd.DataFrame) -> str | None:
@@ -245,11 +278,12 @@ def unmatched_metadata(paths: list[Path], metadata: pd.DataFrame) -> str | None:
 
 
 def _apply_metadata(article: Article, metadata: pd.DataFrame | None) -> Article:
-    if metadata is not None and article.id in metadata.index:
-        row = metadata.loc[article.id]
-        for column in METADATA_COLUMNS:
-            if column in metadata.columns and pd.notna(row[column]) and str(row[column]):
-                setattr(article, column, str(row[column]))
+    if metadata is not None:
+        record = metadata.loc[article.id].to_dict() if article.id in metadata.index else {}
+        fields, warnings = _metadata_fields(record, list(metadata.columns), skip=("id", "file", "text"))
+        for name, value in fields.items():
+            setattr(article, name, value)
+        article.warnings.extend(warnings)
     return article
 
 
@@ -277,14 +311,19 @@ def find_metadata(paths: list[Path]) -> Path | None:
     return candidates[0] if len(candidates) == 1 else None
 
 
+def metadata_for(paths: list[Path], metadata_path: str | Path | None) -> tuple[Path | None, pd.DataFrame | None]:
+    """The metadata file (``metadata_path``, or the ``metadata.csv`` found beside the inputs) and its table; (None, None) without one."""
+    metadata_file = Path(metadata_path) if metadata_path else find_metadata(paths)
+    return metadata_file, load_metadata(metadata_file) if metadata_file else None
+
+
 def articles_with_metadata(paths: list[str | Path], metadata_path: str | Path | None) -> Iterator[Article | ArticleFailure]:
     """:func:`iter_articles` with the metadata table given, or the ``metadata.csv`` found beside the inputs.
     The inputs are checked and the metadata read at once; metadata rows that match no article are warned about."""
     import warnings
 
     resolved = resolve_inputs(paths)
-    metadata_file = Path(metadata_path) if metadata_path else find_metadata(resolved)
-    metadata = load_metadata(metadata_file) if metadata_file else None
+    metadata_file, metadata = metadata_for(resolved, metadata_path)
     if metadata is not None:
         problem = unmatched_metadata(resolved, metadata)
         if problem:
@@ -327,21 +366,43 @@ def text_problem(value) -> str | None:
     return f"the text is a {type(value).__name__ if not hasattr(value, 'tolist') else 'list'}, not a string"
 
 
-def _iter_table_articles(path: Path, chunk_rows: int) -> Iterator[Article | ArticleFailure]:
+def _table_records(path: Path, chunk_rows: int) -> Iterator[tuple[str, str, dict, list[str]]]:
+    """(id, source, record, columns) for every row of an article table."""
     row_number = 0
     for chunk in iter_table(path, chunk_rows=chunk_rows):
-        records = chunk.to_dict("records")
-        for record in records:
+        columns = list(chunk.columns)
+        for record in chunk.to_dict("records"):
             row_number += 1
             # The id exactly as given (" 42 " stays " 42 ", as in classify); a row without one is numbered.
             given = record.get("id")
             has_id = given is not None and not (isinstance(given, float) and pd.isna(given)) and str(given).strip() != ""
-            article_id = str(given) if has_id else str(row_number)
-            source = f"{path}:row {row_number}"
-            text = record.get("text")
-            problem = text_problem(text)
-            if problem:
-                yield ArticleFailure(article_id, source, problem)
-                continue
-            fields = {c: str(record[c]) for c in METADATA_COLUMNS if c in record and pd.notna(record[c])}
-            yield _checked(Article(id=article_id, text=text.replace("\r\n", "\n"), source=source, **fields))
+            yield str(given) if has_id else str(row_number), f"{path}:row {row_number}", record, columns
+
+
+def _table_article(article_id: str, source: str, record: dict, columns: list[str], text: str) -> Article:
+    fields, warnings = _metadata_fields(record, columns, skip=("id", "text"))
+    article = Article(id=article_id, text=text, source=source, **fields)
+    article.warnings.extend(warnings)
+    return article
+
+
+def _iter_table_articles(path: Path, chunk_rows: int) -> Iterator[Article | ArticleFailure]:
+    for article_id, source, record, columns in _table_records(path, chunk_rows):
+        text = record.get("text")
+        problem = text_problem(text)
+        if problem:
+            yield ArticleFailure(article_id, source, problem)
+            continue
+        yield _checked(_table_article(article_id, source, record, columns, text.replace("\r\n", "\n")))
+
+
+def article_metadata(paths: Iterable[str | Path], metadata: pd.DataFrame | None = None, chunk_rows: int = 10_000) -> pd.DataFrame:
+    """The metadata of every input article, without reading an article file: ``id, source, outlet, title,
+    published, kind`` and the other metadata columns. What a command checks before it scores anything."""
+    resolved = resolve_inputs(paths)
+    files = [f for p in resolved if not is_table(p) for f in list_article_files(p)]
+    articles = [_apply_metadata(Article(id=i, text="", source=str(f)), metadata) for f, i in zip(files, _ids_for(files))]
+    for path in (p for p in resolved if is_table(p)):
+        articles += [_table_article(i, source, record, columns, "") for i, source, record, columns in _table_records(path, chunk_rows)]
+    return pd.DataFrame([{"id": a.id, "source": a.source, "outlet": a.outlet, "title": a.title, "published": a.published, "kind": a.kind, **a.extra}
+                         for a in articles])

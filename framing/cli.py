@@ -40,16 +40,11 @@ class Format(str, Enum):
     jsonl = "jsonl"
 
 
-class Unit(str, Enum):
-    article = "article"
-    outlet = "outlet"
-
-
 OutputOption = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the table to FILE; format from the extension (.csv, .jsonl, .parquet). Example: --output mixes.csv")]
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="How to print the table when there is no --output. Example: --format csv")]
 ModelOption = Annotated[Optional[Path], typer.Option("--model", "-m", help="Model folder to use instead of the default in models/. Example: --model models/tfidf-20261201-110750-2b2f7727")]
 CodebookOption = Annotated[Optional[Path], typer.Option("--codebook", help="Codebook TOML file; the model must have been trained for it. Example: --codebook my-frames.toml")]
-MetadataOption = Annotated[Optional[Path], typer.Option("--metadata", help="Table with id (or file), outlet, title, published, kind per article; default: metadata.csv beside the inputs. Example: --metadata outlets.csv")]
+MetadataOption = Annotated[Optional[Path], typer.Option("--metadata", help="Table with id (or file), outlet, title, published (ISO date), kind and any other column (country, ...) per article; default: metadata.csv beside the inputs. Example: --metadata outlets.csv")]
 
 
 def _print_version(value: bool) -> None:
@@ -206,46 +201,75 @@ def _score_into(paths, target: Path, output, passages, errors, scoring_model, me
     raise InputError(f"--engine {engine!r}: use 'local' or 'dask'")
 
 
+class Period(str, Enum):
+    week = "week"
+    month = "month"
+    year = "year"
+
+
 @app.command()
 def compare(
     paths: Annotated[list[str], typer.Argument(help="Articles telling the same story: files, folders or a table (as for score). Example: examples/peru-mexico/*.txt")],
-    by: Annotated[Unit, typer.Option("--by", help="Compare articles, or outlets (needs an outlet per article, from --metadata or the table). Example: --by outlet")] = Unit.article,
+    by: Annotated[str, typer.Option("--by", help="Compare articles, or the groups of any metadata column (outlet, kind, country, a custom one; from --metadata "
+                                    "or the table). Example: --by outlet")] = "article",
+    over: Annotated[Optional[Period], typer.Option("--over", help="Also chart the mix over time: by week, month or year of 'published' (per group with --by). "
+                                                   "Example: --over month")] = None,
     name: Annotated[Optional[str], typer.Option("--name", help="Report folder name under --reports-dir; default: the inputs' folder name. Example: --name peru-mexico")] = None,
     reports_dir: Annotated[Path, typer.Option("--reports-dir", help="Where report folders go. Example: --reports-dir out/reports")] = Path("reports"),
-    bootstrap: Annotated[int, typer.Option("--bootstrap", min=100, help="Bootstrap resamples for the intervals. Example: --bootstrap 5000")] = 2000,
+    bootstrap: Annotated[int, typer.Option("--bootstrap", min=100, help="Bootstrap resamples for the intervals (articles within a group, then passages "
+                                           "within each article). Example: --bootstrap 5000")] = 2000,
+    permutations: Annotated[int, typer.Option("--permutations", min=0, help="Permutations for the test of each distance (0: no test). Example: "
+                                              "--permutations 5000")] = 1000,
+    all_pairs: Annotated[bool, typer.Option("--all-pairs", help="Distances between every pair even past 40 units (400 articles: 79,800 pairs), "
+                                            "then without interval and test. Example: --all-pairs")] = False,
     confidence: Annotated[float, typer.Option("--confidence", min=0.5, max=0.999, help="Interval coverage. Example: --confidence 0.9")] = 0.95,
     evidence: Annotated[int, typer.Option("--evidence", min=1, help="Evidence passages per article and frame. Example: --evidence 3")] = 2,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap, for reproducible intervals. Example: --seed 7")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap and permutations, for reproducible results. Example: --seed 7")] = 0,
+    stata: Annotated[bool, typer.Option("--stata-names", help="Column names Stata accepts as they are (share_ideological_bloc), in the report's CSVs and "
+                                        "the printed or --output table. Example: --stata-names")] = False,
     output: OutputOption = None,
     format: FormatOption = Format.table,
     metadata: MetadataOption = None,
     model: ModelOption = None,
     codebook: CodebookOption = None,
 ) -> None:
-    """Compare articles (or outlets) side by side: mixes with bootstrap intervals, Jensen-Shannon distances,
-    evidence passages, a stacked-bar chart and an HTML report, all under reports/<name>/.
+    """Compare articles (or outlets, or any metadata group) side by side: mixes with bootstrap intervals,
+    Jensen-Shannon distances with intervals and permutation tests, evidence passages, charts and an HTML
+    report, all under reports/<name>/. The metadata is checked before any article is scored.
 
-    Example: framing compare examples/peru-mexico/*.txt --name peru-mexico
+    --format csv|jsonl and --output give the mix table with share_, low_ and high_ columns; the terminal
+    table shows each share as "share [low, high]".
+
+    Example: framing compare examples/border-closure/ --by outlet --over month
     """
     from framing import api
-    from framing.articles import resolve_inputs
+    from framing.tables import stata_names
 
-    resolve_inputs(paths)  # a mistyped path fails at once, not after loading the model
     report_dir = reports_dir / (name or api.default_report_name(paths))
-    comparison, files, failures = api.compare(paths, report_dir, by=by.value, model=api.load_scoring_model(model, codebook), metadata_path=metadata,
-                                              n_bootstrap=bootstrap, confidence=confidence, n_evidence=evidence, seed=seed)
-    labels = [c.removeprefix("share_") for c in comparison.mixes.columns if c.startswith("share_")]
-    summary = comparison.mixes[["unit", "n_passages"]].copy()
-    for label in labels:
-        summary[label] = [f"{s:.2f} [{lo:.2f}, {hi:.2f}]" for s, lo, hi in comparison.mixes[[f"share_{label}", f"low_{label}", f"high_{label}"]].to_numpy()]
-    summary["dominant"] = comparison.mixes["dominant_frame"]
-    _emit(comparison.mixes if output else summary, output, format, f"framing mix by {by.value} (share [{confidence:.0%} interval])")
-    if format is Format.table and output is None:
-        _print_table(comparison.distances, "Jensen-Shannon distance between mixes")
+    comparison, files, failures = api.compare(paths, report_dir, by=by, model_dir=model, codebook_path=codebook, metadata_path=metadata,
+                                              n_bootstrap=bootstrap, confidence=confidence, n_evidence=evidence, seed=seed,
+                                              n_permutations=permutations, all_pairs=all_pairs, over=over.value if over else None, stata_names=stata)
+    for warning in comparison.warnings:
+        _note(f"warning: {warning}")
+    if output is not None or format is not Format.table:
+        mixes = comparison.mixes
+        _emit(mixes.set_axis(stata_names(mixes.columns), axis=1) if stata else mixes, output, format)
+    else:
+        labels = [c.removeprefix("share_") for c in comparison.mixes.columns if c.startswith("share_")]
+        summary = comparison.mixes[["unit", "n_articles", "n_passages"]].copy()
+        for label in labels:
+            summary[label] = [f"{s:.2f} [{lo:.2f}, {hi:.2f}]" for s, lo, hi in comparison.mixes[[f"share_{label}", f"low_{label}", f"high_{label}"]].to_numpy()]
+        summary["dominant"] = comparison.mixes["dominant_frame"]
+        _print_table(summary, f"framing mix by {by} (share [{confidence:.0%} interval])")
+        if comparison.pairs_skipped:
+            _note(f"{len(comparison.mixes)} units: pairwise distances only with --all-pairs")
+        else:
+            _print_table(comparison.distances, f"Jensen-Shannon distance between mixes, [{confidence:.0%} interval], permutation p-value")
         strongest = comparison.evidence[comparison.evidence["rank"] == 1]
         _print_table(strongest[["unit", "frame", "probability", "start", "end", "text"]],
                      f"evidence: the passage that carries each frame most strongly (all {evidence} per frame in evidence.csv)")
-    _note(f"report: {files['report.html']} (tables: {', '.join(sorted(n for n in files if n.endswith('.csv')))}; chart: {files['chart.png']})")
+    charts = ", ".join(str(files[n]) for n in ("chart.png", "trend.png") if n in files)
+    _note(f"report: {files['report.html']} (tables: {', '.join(sorted(n for n in files if n.endswith('.csv')))}; charts: {charts})")
     if failures:
         _note(f"{len(failures)} article(s) failed, listed in {files['errors.csv']}")
         raise typer.Exit(EXIT_PARTIAL)

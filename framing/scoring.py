@@ -10,7 +10,9 @@ the frames whose probability reaches that frame's threshold ("" for none).
 The article table (one row per article) has::
 
     article_id, outlet, title, published, kind, n_passages, n_words, share_<frame>..., share_none,
-    dominant_frame, source
+    dominant_frame, source, <any other metadata column>...
+
+``published`` is an ISO date (``2024-03-05``), stored as a date in Parquet.
 
 **The mix.** Each passage spreads one unit of weight over the frames and ``none``: frame f gets
 ``p_f / Z`` and none gets ``prod(1 - p_f) / Z`` (the probability that no frame applies, with
@@ -116,6 +118,7 @@ def _score_batch(model, batch: list[tuple[Article, list]]) -> tuple[pd.DataFrame
         row.update({column: round(float(s), 4) for column, s in zip(share_columns(codebook), shares)})
         row["dominant_frame"] = dominant(shares, codebook.frame_names)
         row["source"] = article.source
+        row.update({column: value for column, value in article.extra.items() if column not in row})
         article_rows.append(row)
     return passage_table, pd.DataFrame(article_rows)
 

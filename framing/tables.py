@@ -21,6 +21,7 @@ from framing.errors import InputError
 
 TABLE_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
 DEFAULT_CHUNK_ROWS = 10_000
+DATE_COLUMNS = ("published",)  # ISO date text in memory, CSV and JSONL; a date in Parquet
 
 
 def table_format(path: str | Path) -> str:
@@ -256,7 +257,7 @@ class TableWriter:
             import pyarrow as pa
             import pyarrow.parquet as pq
 
-            table = pa.Table.from_pandas(rounded(frame), preserve_index=False)
+            table = _dates_as_dates(pa.Table.from_pandas(rounded(frame), preserve_index=False))
             if self._parquet is None:
                 self._parquet = pq.ParquetWriter(self._tmp_path, table.schema)
             self._parquet.write_table(table.cast(self._parquet.schema))
@@ -277,6 +278,24 @@ class TableWriter:
             os.replace(self._tmp_path, self.path)
         else:
             self._tmp_path.unlink(missing_ok=True)
+
+
+def _dates_as_dates(table):
+    """The ISO date text of DATE_COLUMNS ("" for none) as Parquet dates, so a reader gets dates, not strings
+    (a column with any other text is left as it is)."""
+    import datetime
+
+    import pyarrow as pa
+
+    for name in DATE_COLUMNS:
+        index = table.schema.get_field_index(name)
+        if index >= 0 and not pa.types.is_date(table.schema.field(index).type):
+            try:
+                values = [datetime.date.fromisoformat(v) if v else None for v in table.column(index).to_pylist()]
+            except (TypeError, ValueError):
+                continue
+            table = table.set_column(index, name, pa.array(values, type=pa.date32()))
+    return table
 
 
 def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
@@ -330,3 +349,25 @@ def replace_marked_block(path: str | Path, name: str, content: str) -> Path:
     head, rest = text.split(begin, 1)
     _, tail = rest.split(end, 1)
     return write_text_atomic(path, f"{head}{begin}\n{content.strip()}\n{end}{tail}")
+
+
+_STATA_RESERVED = frozenset("_all _b byte _coef _cons double float if in int long _n _N _pi _pred _rc _skip strL using with".split())
+
+
+def stata_names(columns) -> list[str]:
+    """Column names that Stata (and ``pandas.DataFrame.to_stata``) takes as they are: letters, digits and
+    ``_`` only, not starting with a digit, at most 32 characters, no reserved word, all distinct
+    (``share_ideological-bloc`` -> ``share_ideological_bloc``; a clash gets ``_2``, ``_3``...)."""
+    import re
+
+    names: list[str] = []
+    for column in map(str, columns):
+        name = re.sub(r"[^A-Za-z0-9_]", "_", column) or "_"
+        if name[0].isdigit() or name in _STATA_RESERVED or re.fullmatch(r"str\d+", name):
+            name = "_" + name
+        name, base, suffix = name[:32], name[:32], 1
+        while name in names:
+            suffix += 1
+            name = f"{base[: 32 - len(str(suffix)) - 1]}_{suffix}"
+        names.append(name)
+    return names

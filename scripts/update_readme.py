@@ -26,7 +26,8 @@ EXAMPLES = {
                 "\"The statement was released shortly before midnight.\" | framing classify - --format csv",
     "score": "framing score examples/peru-mexico/*.txt --format csv",
     "compare": "framing compare examples/peru-mexico/*.txt --name peru-mexico",
-    "compare-outlet": "framing compare examples/peru-mexico/ --by outlet --name peru-mexico-outlets --format csv",
+    "compare-outlet": "framing compare examples/peru-mexico/ --by outlet --name peru-mexico-outlets --format csv && cat reports/peru-mexico-outlets/distances.csv",
+    "compare-border": "framing compare examples/border-closure/ --by outlet --over month --name border-closure",
     "corpus-check": "framing corpus check labeled/ --realnews ../shared/realnews",
     "realnews-stats": "framing corpus stats labeled/realnews --table per_split",
     "corpus-stats": "framing corpus stats labeled/ --table per_frame",
@@ -41,6 +42,7 @@ RESULTS = {
     "semeval2023": ["benchmarks/results/semeval2023.md"],
     "frac": ["benchmarks/results/frac.md"],
     "speed": ["benchmarks/results/speed.md", "benchmarks/results/speed-1m.md"],
+    "large-compare": ["benchmarks/results/large-compare.md"],
 }
 
 

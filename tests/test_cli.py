@@ -112,6 +112,7 @@ def test_compare_by_outlet_uses_the_metadata(run_cli, tmp_path):
     assert result.exit_code == 0, result.stderr
     mixes = pd.read_csv(tmp_path / "outlets" / "mixes.csv")
     assert sorted(mixes["unit"]) == ["Editorial desk", "Wire service A", "Wire service B"]
+    assert "warning: 3 of 3 outlet group(s) have fewer than 5 articles" in result.stderr
 
 
 COMMANDS = [["classify"], ["score"], ["compare"], ["train"], ["evaluate"], ["corpus", "check"], ["corpus", "stats"], ["corpus", "sample"], ["corpus", "agreement"]]

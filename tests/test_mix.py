@@ -4,7 +4,8 @@ import pytest
 from scipy.spatial.distance import jensenshannon
 
 from framing.codebook import load_codebook
-from framing.comparison import bootstrap_mix, compare
+from framing.comparison import compare
+from framing.uncertainty import two_level_bootstrap
 from framing.scoring import dominant, mix, passage_weights
 
 CODEBOOK = load_codebook()
@@ -82,7 +83,7 @@ def test_outlet_bootstrap_resamples_whole_articles():
     assert row["low_sovereignty"] == pytest.approx(0.0, abs=1e-9) and row["high_sovereignty"] == pytest.approx(1.0, abs=1e-9)
 
 
-def test_bootstrap_of_identical_clusters_has_no_width():
-    weighted = np.tile([10.0, 0, 0, 0, 0], (5, 1))
-    low, high = bootstrap_mix(weighted, np.full(5, 10.0), 200, 0.95, np.random.default_rng(0))
-    np.testing.assert_allclose(low, high)
+def test_bootstrap_of_identical_articles_of_identical_passages_has_no_width():
+    weighted = np.tile([10.0, 0, 0, 0, 0], (6, 1))
+    resampled = two_level_bootstrap(weighted, np.full(6, 10.0), np.array([0, 0, 1, 1, 2, 2]), 200, np.random.default_rng(0))
+    np.testing.assert_allclose(resampled, np.tile([1.0, 0, 0, 0, 0], (200, 1)))
