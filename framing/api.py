@@ -259,6 +259,8 @@ def score_to_files(
         raise InputError(f"{passage_checkpoint.path}: no passages for some of the articles in {article_checkpoint.path}; "
                          "resume with the --passages of the interrupted run, or start again without --resume")
     summary.resumed_articles = len(article_checkpoint.done_ids)
+    if progress and summary.resumed_articles:
+        progress(summary.resumed_articles)
     try:
         for batch in score_articles(items, model, batch_passages, skip_ids=article_checkpoint.done_ids):
             if passage_checkpoint is not None:
@@ -304,12 +306,17 @@ def write_failures(failures: list[ArticleFailure], path: Path) -> Path:
     return write_table(pd.DataFrame([f.__dict__ for f in failures], columns=["id", "source", "reason"]), path)
 
 
-def score(paths: list[str | Path], model=None, metadata_path: str | Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame, list[ArticleFailure]]:
+def score(paths: list[str | Path], model=None, metadata_path: str | Path | None = None,
+          progress: Callable[[int], None] | None = None) -> tuple[pd.DataFrame, pd.DataFrame, list[ArticleFailure]]:
     """Score articles in memory: (article table, passage table, failures). For large inputs use score_to_files."""
     from framing.scoring import score_articles
 
     model = model or load_scoring_model()
-    batches = list(score_articles(articles_with_metadata(paths, metadata_path), model))
+    batches = []
+    for batch in score_articles(articles_with_metadata(paths, metadata_path), model):
+        batches.append(batch)
+        if progress:
+            progress(len(batch.articles) + len(batch.failures))
     articles = pd.concat([b.articles for b in batches if not b.articles.empty] or [pd.DataFrame()], ignore_index=True)
     passages = pd.concat([b.passages for b in batches if not b.passages.empty] or [pd.DataFrame()], ignore_index=True)
     failures = [f for b in batches for f in b.failures]
@@ -347,7 +354,7 @@ def check_grouping(paths: list[str | Path], metadata_path: str | Path | None = N
 def compare(paths: list[str | Path], report_dir: str | Path, by: str = "article", model=None, metadata_path: str | Path | None = None,
             n_bootstrap: int = 2000, confidence: float = 0.95, n_evidence: int = 2, seed: int = 0, title: str | None = None,
             n_permutations: int = 1000, all_pairs: bool = False, over: str | None = None, stata_names: bool = False,
-            model_dir: str | Path | None = None, codebook_path: str | Path | None = None):
+            model_dir: str | Path | None = None, codebook_path: str | Path | None = None, progress: Callable[[int], None] | None = None):
     """Score and compare articles, or the groups of a metadata column ``by`` (outlet, kind, country, ...),
     optionally over time (``over``: week, month or year of ``published``); write the report folder.
 
@@ -360,7 +367,7 @@ def compare(paths: list[str | Path], report_dir: str | Path, by: str = "article"
 
     check_grouping(paths, metadata_path, by, over)
     model = model or load_scoring_model(model_dir, codebook_path)
-    articles, passages, failures = score(paths, model=model, metadata_path=metadata_path)
+    articles, passages, failures = score(paths, model=model, metadata_path=metadata_path, progress=progress)
     if by != ARTICLE and by not in passages.columns:
         passages[by] = passages["article_id"].map(articles.set_index("article_id")[by])
     published = articles.set_index("article_id")["published"].replace("", None) if over else None

@@ -304,6 +304,13 @@ def resolve_inputs(paths: Iterable[str | Path]) -> list[Path]:
     return resolved
 
 
+def count_articles(paths: list[Path]) -> int:
+    """How many articles the inputs hold (files, and rows of tables), for a progress bar's total."""
+    from framing.tables import count_rows
+
+    return sum(count_rows(p) if is_table(p) else len(list_article_files(p)) for p in paths)
+
+
 def find_metadata(paths: list[Path]) -> Path | None:
     """A ``metadata.csv`` in the folder of the inputs, used when --metadata is not given."""
     folders = {p if p.is_dir() else p.parent for p in paths if not is_table(p)}

@@ -61,8 +61,11 @@ def _global(
     debug: Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors. Example: framing --debug score a.txt")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or notes on stderr. Example: framing -q score archive/ -o mixes.csv")] = False,
 ) -> None:
+    from framing import progress
+
     _state["debug"] = debug
     _state["quiet"] = quiet
+    progress.enable(not quiet and sys.stderr.isatty())
 
 
 def _note(message: str) -> None:
@@ -99,11 +102,12 @@ def _print_table(table, title: str = "") -> None:
               "see every column with -f csv, -f jsonl or -o FILE, or in a wider terminal")
 
 
-def _progress(total: int | None, unit: str):
-    """A tqdm bar on a terminal (rate and remaining time); nothing when piped or --quiet."""
-    from tqdm import tqdm
+def _progress(total, unit: str):
+    """A bar with total, rate and time left on a terminal; nothing when piped or -q. ``total`` may be a
+    function, called only when the bar is shown (counting a large table's rows takes a moment)."""
+    from framing import progress
 
-    return tqdm(total=total, unit=unit, disable=_state["quiet"] or not sys.stderr.isatty(), file=sys.stderr, dynamic_ncols=True)
+    return progress.bar(total() if callable(total) and progress.enabled() else (None if callable(total) else total), unit)
 
 
 @app.command()
@@ -124,7 +128,9 @@ def classify(
 
     scoring_model = api.load_scoring_model(model, codebook)
     if output is not None:  # streamed chunk by chunk: an archive of passages need not fit in memory
-        with _progress(None, "passage") as bar:
+        from framing.tables import count_rows
+
+        with _progress(None if str(input) == "-" else (lambda: count_rows(input)), "passage") as bar:
             rows = api.classify_to_file(input, output, scoring_model, progress=bar.update)
         _note(f"wrote {rows} rows to {output}")
         return
@@ -184,21 +190,23 @@ def score(
 
 
 def _score_into(paths, target: Path, output, passages, errors, scoring_model, metadata, engine: str, resume: bool, workers, scheduler, api):
-    if engine == "dask":
-        from framing.distributed import score_with_dask
+    from framing.articles import count_articles, resolve_inputs
 
-        if resume:
-            raise InputError("--resume works with --engine local only: a Dask run keeps no checkpoint")
-        return score_with_dask(paths, target, passages, errors, scoring_model, metadata, workers=workers, scheduler=scheduler)
-    if engine == "local":
-        with _progress(None, "article") as bar:
-            try:
-                return api.score_to_files(paths, target, passages, errors, scoring_model, metadata, resume=resume, progress=bar.update)
-            except KeyboardInterrupt as exc:
-                # Without --output the checkpoint is in a temporary folder that no later run looks in.
-                raise Interrupted(f"{exc}; run the same command with --resume to continue" if output
-                                  else "nothing was printed; score into --output FILE for a run that --resume can continue") from None
-    raise InputError(f"--engine {engine!r}: use 'local' or 'dask'")
+    if engine not in ("local", "dask"):
+        raise InputError(f"--engine {engine!r}: use 'local' or 'dask'")
+    if engine == "dask" and resume:
+        raise InputError("--resume works with --engine local only: a Dask run keeps no checkpoint")
+    with _progress(lambda: count_articles(resolve_inputs(paths)), "article") as bar:
+        if engine == "dask":
+            from framing.distributed import score_with_dask
+
+            return score_with_dask(paths, target, passages, errors, scoring_model, metadata, workers=workers, scheduler=scheduler, progress=bar.update)
+        try:
+            return api.score_to_files(paths, target, passages, errors, scoring_model, metadata, resume=resume, progress=bar.update)
+        except KeyboardInterrupt as exc:
+            # Without --output the checkpoint is in a temporary folder that no later run looks in.
+            raise Interrupted(f"{exc}; run the same command with --resume to continue" if output
+                              else "nothing was printed; score into --output FILE for a run that --resume can continue") from None
 
 
 class Period(str, Enum):
@@ -246,9 +254,13 @@ def compare(
     from framing.tables import stata_names
 
     report_dir = reports_dir / (name or api.default_report_name(paths))
-    comparison, files, failures = api.compare(paths, report_dir, by=by, model_dir=model, codebook_path=codebook, metadata_path=metadata,
-                                              n_bootstrap=bootstrap, confidence=confidence, n_evidence=evidence, seed=seed,
-                                              n_permutations=permutations, all_pairs=all_pairs, over=over.value if over else None, stata_names=stata)
+    from framing.articles import count_articles, resolve_inputs
+
+    with _progress(lambda: count_articles(resolve_inputs(paths)), "article") as bar:
+        comparison, files, failures = api.compare(paths, report_dir, by=by, model_dir=model, codebook_path=codebook, metadata_path=metadata,
+                                                  n_bootstrap=bootstrap, confidence=confidence, n_evidence=evidence, seed=seed,
+                                                  n_permutations=permutations, all_pairs=all_pairs, over=over.value if over else None,
+                                                  stata_names=stata, progress=bar.update)
     for warning in comparison.warnings:
         _note(f"warning: {warning}")
     if output is not None or format is not Format.table:

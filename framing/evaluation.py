@@ -95,9 +95,23 @@ def cross_validate(family: str, corpus: pd.DataFrame, codebook: Codebook, folds:
     return Evaluation("cross-validation", description, corpus, Y, probabilities, thresholds.mean(axis=0), result | {"description": description})
 
 
+def predict_with_progress(model, texts: list[str], description: str, chunk: int = 256) -> np.ndarray:
+    """``model.predict_proba(texts)`` in chunks, with a progress bar (shown by the CLI on a terminal)."""
+    from framing import progress
+
+    if not progress.enabled() or len(texts) <= chunk:
+        return model.predict_proba(texts)
+    parts = []
+    with progress.bar(len(texts), "passage", description) as bar:
+        for start in range(0, len(texts), chunk):
+            parts.append(model.predict_proba(texts[start : start + chunk]))
+            bar.update(len(parts[-1]))
+    return np.vstack(parts)
+
+
 def evaluate_model(model, corpus: pd.DataFrame, name: str, description: str) -> Evaluation:
     Y = label_matrix(corpus, model.codebook)
-    probabilities = model.predict_proba(corpus["text"].tolist())
+    probabilities = predict_with_progress(model, corpus["text"].tolist(), name)
     result = metrics(Y, probabilities, model.thresholds, model.codebook.frame_names)
     return Evaluation(name, description, corpus, Y, probabilities, model.thresholds, result | {"description": description})
 

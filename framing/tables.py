@@ -87,6 +87,29 @@ def iter_table(path: str | Path, chunk_rows: int = DEFAULT_CHUNK_ROWS, required:
         raise InputError(f"{path}: the table has a header but no rows" if not first else f"{path}: the table has no rows")
 
 
+def count_rows(path: str | Path) -> int:
+    """The number of rows of a table, without building it (for a progress bar's total): Parquet's metadata,
+    JSONL's non-blank lines, CSV's records (a quoted text may span lines). 0 for a table that cannot be read."""
+    path = Path(path)
+    try:
+        fmt = table_format(path)
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            return pq.ParquetFile(path).metadata.num_rows
+        if fmt == "jsonl":
+            with path.open("rb") as handle:
+                return sum(1 for line in handle if line.strip())
+        from framing.articles import text_encoding  # framing.articles imports this module
+
+        with path.open("rb") as handle:
+            encoding = text_encoding(handle.read(1 << 20))
+        with path.open(encoding="utf-8-sig" if encoding == "utf-8" else encoding, errors="replace", newline="") as handle:
+            return max(0, sum(1 for _ in csv.reader(handle)) - 1)
+    except Exception:  # a broken table is reported by its reader, with the place; the bar just has no total
+        return 0
+
+
 def read_table(path: str | Path, required: tuple[str, ...] = ("text",)) -> pd.DataFrame:
     chunks = list(iter_table(path, required=required))
     return pd.concat(chunks, ignore_index=True)

@@ -180,3 +180,46 @@ def test_usage_errors_exit_2_with_clicks_message(run_cli, args, message):
 def test_version(run_cli):
     result = run_cli("--version")
     assert result.exit_code == 0 and result.stdout.startswith("framing ")
+
+
+def _stderr_on_a_terminal(*args: str) -> str:
+    """Run `framing ARGS` with stderr on a pseudo-terminal (as a researcher's shell has it) and return what it showed."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    import fcntl
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))  # a new pty is 0 columns wide: no room for a bar
+    process = subprocess.Popen([sys.executable, "-m", "framing.cli", *args], stdout=subprocess.DEVNULL, stderr=slave,
+                               env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    os.close(slave)
+    shown = b""
+    while True:
+        try:
+            data = os.read(master, 4096)
+        except OSError:  # the terminal closes when the process exits
+            break
+        if not data:
+            break
+        shown += data
+    process.wait(timeout=300)
+    os.close(master)
+    assert process.returncode == 0, shown.decode(errors="replace")
+    return shown.decode(errors="replace")
+
+
+def test_long_commands_show_a_bar_with_a_total_on_a_terminal(tmp_path):
+    table = tmp_path / "passages.csv"
+    table.write_text("id,text\n" + "".join(f'{i},"Lima expelled the ambassador, case {i}, over interference."\n' for i in range(40)))
+    shown = _stderr_on_a_terminal("classify", str(table), "-o", str(tmp_path / "out.csv"))
+    assert "/40 [" in shown and "passage/s" in shown
+    shown = _stderr_on_a_terminal("score", str(EXAMPLES), "-o", str(tmp_path / "mixes.csv"))
+    assert "/3 [" in shown and "article" in shown
+    shown = _stderr_on_a_terminal("compare", str(EXAMPLES), "--reports-dir", str(tmp_path), "--bootstrap", "100", "-f", "csv")
+    assert "/3 [" in shown
+    assert "/3 [" not in _stderr_on_a_terminal("-q", "score", str(EXAMPLES), "-o", str(tmp_path / "quiet.csv"))

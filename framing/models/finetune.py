@@ -55,6 +55,7 @@ from pathlib import Path
 
 import numpy as np
 
+from framing import progress
 from framing.errors import ModelError
 from framing.models.base import FrameClassifier, tune_thresholds
 
@@ -411,9 +412,11 @@ class FineTunedClassifier(FrameClassifier):
 
             scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
             loss_function = torch.nn.BCEWithLogitsLoss()
+            steps = progress.bar(total_steps, "batch", "training")
             for epoch, batches in enumerate(schedule):
                 started, running = time.perf_counter(), 0.0
                 for batch in batches:
+                    steps.update(1)
                     ids, mask, pool = pieces.tensors(batch, device)
                     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
                         logits = network(ids, mask, pool)
@@ -425,6 +428,7 @@ class FineTunedClassifier(FrameClassifier):
                     scheduler.step()
                     running += float(loss.detach()) * len(batch)
                 log.info("finetune epoch %d/%d: loss %.4f, %.0f s", epoch + 1, len(schedule), running / len(texts), time.perf_counter() - started)
+            steps.close()
         network.eval()
         self._set_network(network)
 
