@@ -104,11 +104,18 @@ def read_passage_input(source: str | Path, stdin: Iterable[str] | None = None) -
     return pd.concat(list(iter_passage_input(source, stdin)), ignore_index=True)
 
 
-def classify(texts: pd.DataFrame, model=None) -> pd.DataFrame:
+def classify(texts: pd.DataFrame | list[str], model=None) -> pd.DataFrame:
+    """Frame probabilities and labels of passages: a DataFrame with ``text`` (and ``id``; without it, row
+    numbers from 1, as in ``framing classify``), or a plain list of texts."""
     from framing.scoring import classify_texts
 
+    if not isinstance(texts, pd.DataFrame):
+        texts = pd.DataFrame({"text": list(texts)})
+    if "text" not in texts.columns:
+        raise InputError(f"no 'text' column (columns: {', '.join(map(str, texts.columns))})")
+    ids = texts["id"].astype(str).tolist() if "id" in texts.columns else [str(i) for i in range(1, len(texts) + 1)]
     model = model or load_scoring_model()
-    return classify_texts(model, texts["text"].tolist(), texts["id"].astype(str).tolist())
+    return classify_texts(model, texts["text"].tolist(), ids)
 
 
 def classify_to_file(source: str | Path, output: str | Path, model=None, progress: Callable[[int], None] | None = None,

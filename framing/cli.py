@@ -40,10 +40,16 @@ class Format(str, Enum):
     jsonl = "jsonl"
 
 
-OutputOption = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the table to FILE; format from the extension (.csv, .jsonl, .parquet). Example: --output mixes.csv")]
+def _output_option(example: str):
+    """--output, with an example that names what the command writes."""
+    return Annotated[Optional[Path], typer.Option("--output", "-o", help=f"Write the table to FILE; format from the extension (.csv, .jsonl, .parquet). Example: --output {example}")]
+
+
+OutputOption = _output_option("mixes.csv")
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="How to print the table when there is no --output. Example: --format csv")]
 ModelOption = Annotated[Optional[Path], typer.Option("--model", "-m", help="Model folder to use instead of the default in models/. Example: --model models/tfidf-20261201-110750-2b2f7727")]
 CodebookOption = Annotated[Optional[Path], typer.Option("--codebook", help="Codebook TOML file; the model must have been trained for it. Example: --codebook my-frames.toml")]
+TrainingCodebookOption = Annotated[Optional[Path], typer.Option("--codebook", help="Codebook TOML file whose frames the labels use; the new model is trained for it (default: the built-in codebook). Example: --codebook my-frames.toml")]
 MetadataOption = Annotated[Optional[Path], typer.Option("--metadata", help="Table with id (or file), outlet, title, published (ISO date), kind and any other column (country, ...) per article; default: metadata.csv beside the inputs. Example: --metadata outlets.csv")]
 
 
@@ -113,7 +119,7 @@ def _progress(total, unit: str):
 @app.command()
 def classify(
     input: Annotated[str, typer.Argument(help="CSV, JSONL or Parquet file with a 'text' column (optional 'id'), or - for one passage per line on stdin. Example: passages.csv")],
-    output: OutputOption = None,
+    output: _output_option("passages-scored.csv") = None,
     format: FormatOption = Format.table,
     model: ModelOption = None,
     codebook: CodebookOption = None,
@@ -235,7 +241,7 @@ def compare(
     seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap and permutations, for reproducible results. Example: --seed 7")] = 0,
     stata: Annotated[bool, typer.Option("--stata-names", help="Column names Stata accepts as they are (share_ideological_bloc), in the report's CSVs and "
                                         "the printed or --output table. Example: --stata-names")] = False,
-    output: OutputOption = None,
+    output: _output_option("outlet-mixes.csv") = None,
     format: FormatOption = Format.table,
     metadata: MetadataOption = None,
     model: ModelOption = None,
@@ -329,7 +335,7 @@ def _real_rows(data: Path, codebook_obj, realnews: Path | None):
 def train(
     data: DataOption = Path("labeled"),
     model: Annotated[str, typer.Option("--model", help="Model family: tfidf, embed, hybrid or finetune (the default: best on the held-out stories; minutes on a CPU). Example: --model tfidf")] = "finetune",
-    codebook: CodebookOption = None,
+    codebook: TrainingCodebookOption = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed; the same data and seed give the same metrics. Example: --seed 1")] = 0,
     folds: Annotated[int, typer.Option("--folds", min=0, help="Cross-validation folds (grouped by story); 0 skips cross-validation (the fixed tests still run). Example: --folds 10")] = 5,
     models_dir: Annotated[Optional[Path], typer.Option("--models-dir", help="Where versioned model folders go; default: models/. Example: --models-dir /data/models")] = None,
@@ -453,7 +459,7 @@ def corpus_stats(
     data: Annotated[Path, typer.Argument(help="Labeled file or folder. Example: labeled/")] = Path("labeled"),
     codebook: CodebookOption = None,
     table: Annotated[str, typer.Option("--table", help="Which table: overall, per_frame, per_story, per_register, per_source (real news: per_split, per_selection, per_annotator), or all. Example: --table per_story")] = "all",
-    output: OutputOption = None,
+    output: _output_option("per-frame.csv") = None,
     format: FormatOption = Format.table,
     update: Annotated[Optional[Path], typer.Option("--update", help="Write the tables as Markdown into FILE between <!-- corpus-stats:begin --> and <!-- corpus-stats:end -->. Example: --update labeled/README.md")] = None,
 ) -> None:
@@ -489,7 +495,7 @@ def corpus_sample(
     data: Annotated[Path, typer.Argument(help="Labeled file or folder. Example: labeled/corpus")] = Path("labeled/corpus"),
     n: Annotated[int, typer.Option("--n", min=1, help="How many passages to draw, spread over stories. Example: --n 360")] = 360,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the draw. Example: --seed 0")] = 0,
-    output: OutputOption = None,
+    output: _output_option("sample.jsonl") = None,
     format: FormatOption = Format.table,
 ) -> None:
     """Draw passages (id and text only, no labels) for a blind second annotation pass.

@@ -67,7 +67,13 @@ def _stacked_bars(axis, mixes: pd.DataFrame, codebook: Codebook, title: str) -> 
     axis.invert_yaxis()
     axis.set_xlabel("share of the text (weighted by passage length)")
     axis.set_title(title)
-    axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18 if len(units) < 4 else -0.08), ncol=len(labels), fontsize=8, frameon=False)
+
+
+def _frame_legend(figure, axis) -> None:
+    """The frames' legend below the whole figure (a constrained layout makes room for it), where it
+    covers neither the bars nor the axis label, whatever the number of units."""
+    handles, names = axis.get_legend_handles_labels()
+    figure.legend(handles, names, loc="outside lower center", ncol=len(names), fontsize=8, frameon=False)
 
 
 def mix_chart(comparison: Comparison, codebook: Codebook) -> bytes:
@@ -76,8 +82,9 @@ def mix_chart(comparison: Comparison, codebook: Codebook) -> bytes:
     labels = codebook.frame_names + [NONE_LABEL]
     mixes = comparison.mixes
     units = [str(u) for u in mixes["unit"]]
-    figure, (bars, intervals) = plt.subplots(1, 2, figsize=(12, max(2.6, 0.55 * len(units) + 1.6)), gridspec_kw={"width_ratios": [1.2, 1]})
+    figure, (bars, intervals) = plt.subplots(1, 2, figsize=(12, max(2.8, 0.55 * len(units) + 1.8)), gridspec_kw={"width_ratios": [1.2, 1]}, layout="constrained")
     _stacked_bars(bars, mixes, codebook, f"Framing mix by {comparison.by}")
+    _frame_legend(figure, bars)
     step = 0.8 / max(1, len(units))
     for i, unit in enumerate(units):
         row = mixes.iloc[i]
@@ -92,7 +99,6 @@ def mix_chart(comparison: Comparison, codebook: Codebook) -> bytes:
     intervals.set_xlabel(f"share with {comparison.confidence:.0%} bootstrap interval")
     intervals.legend(fontsize=7, frameon=False, loc="lower right")
     intervals.grid(axis="x", alpha=0.3)
-    figure.tight_layout()
     return _png(figure)
 
 
@@ -118,8 +124,9 @@ def overview_chart(comparison: Comparison, articles: pd.DataFrame, codebook: Cod
     plt = _pyplot()
     labels = codebook.frame_names + [NONE_LABEL]
     groups = chart_groups(comparison, articles, codebook)
-    figure, (bars, spread) = plt.subplots(1, 2, figsize=(12, max(3.0, 0.45 * len(groups) + 1.8)), gridspec_kw={"width_ratios": [1.2, 1]})
+    figure, (bars, spread) = plt.subplots(1, 2, figsize=(12, max(3.0, 0.45 * len(groups) + 2.0)), gridspec_kw={"width_ratios": [1.2, 1]}, layout="constrained")
     _stacked_bars(bars, groups, codebook, f"Pooled framing mix ({len(comparison.mixes)} {comparison.by}s)")
+    _frame_legend(figure, bars)
     boxes = spread.boxplot([comparison.mixes[f"share_{label}"] for label in labels], orientation="horizontal", patch_artist=True, widths=0.6)
     for box, label in zip(boxes["boxes"], labels):
         box.set_facecolor(codebook.colors[label])
@@ -129,7 +136,6 @@ def overview_chart(comparison: Comparison, articles: pd.DataFrame, codebook: Cod
     spread.set_xlim(0, 1)
     spread.set_xlabel(f"share in each {comparison.by} (box: middle half, line: median)")
     spread.grid(axis="x", alpha=0.3)
-    figure.tight_layout()
     return _png(figure)
 
 

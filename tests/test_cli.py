@@ -223,3 +223,23 @@ def test_long_commands_show_a_bar_with_a_total_on_a_terminal(tmp_path):
     shown = _stderr_on_a_terminal("compare", str(EXAMPLES), "--reports-dir", str(tmp_path), "--bootstrap", "100", "-f", "csv")
     assert "/3 [" in shown
     assert "/3 [" not in _stderr_on_a_terminal("-q", "score", str(EXAMPLES), "-o", str(tmp_path / "quiet.csv"))
+
+
+def test_help_texts_fit_their_command(run_cli):
+    import re
+
+    examples = {}
+    for command in (["classify"], ["score"], ["compare"], ["corpus", "stats"], ["corpus", "sample"]):
+        text = " ".join(run_cli(*command, "--help").stdout.split())
+        examples[" ".join(command)] = re.search(r"Example: --output (\S+)", text).group(1)
+    assert len(set(examples.values())) == len(examples), examples
+    train = " ".join(run_cli("train", "--help").stdout.split())
+    assert "must have been trained" not in train and "the new model is trained for it" in train
+
+
+def test_the_readme_names_no_path_of_the_machine_it_was_written_on():
+    from .conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = [line for line in readme.splitlines() if "benchmarks/" in line and "python" in line]
+    assert commands and not [line for line in commands if "/work/" in line or "/tmp/" in line]

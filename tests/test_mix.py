@@ -87,3 +87,22 @@ def test_bootstrap_of_identical_articles_of_identical_passages_has_no_width():
     weighted = np.tile([10.0, 0, 0, 0, 0], (6, 1))
     resampled = two_level_bootstrap(weighted, np.full(6, 10.0), np.array([0, 0, 1, 1, 2, 2]), 200, np.random.default_rng(0))
     np.testing.assert_allclose(resampled, np.tile([1.0, 0, 0, 0, 0], (200, 1)))
+
+
+@pytest.mark.parametrize("n_units", [1, 2, 4, 8])
+def test_the_chart_legend_covers_neither_the_bars_nor_the_axis_label(monkeypatch, n_units):
+    from framing import reports
+
+    rows = [(f"u{u}", "o", i, 20, 0.2 + 0.05 * u, 0.3, 0.1, 0.2) for u in range(n_units) for i in range(3)]
+    comparison = compare(_passages(rows), CODEBOOK, np.full(4, 0.5), n_bootstrap=100)
+    figures = []
+    monkeypatch.setattr(reports, "_png", lambda figure: figures.append(figure) or b"")
+    reports.mix_chart(comparison, CODEBOOK)
+    figure = figures[0]
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    legend = figure.legends[0].get_window_extent(renderer)
+    bars = figure.axes[0]
+    for covered in (bars.xaxis.label.get_window_extent(renderer), bars.get_window_extent(renderer), *[t.get_window_extent(renderer) for t in bars.get_xticklabels()]):
+        assert not legend.overlaps(covered)
+    assert legend.y0 >= 0 and legend.x0 >= 0 and legend.x1 <= figure.bbox.width

@@ -4,6 +4,7 @@ import json
 import shutil
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from framing.codebook import from_dict, load_codebook
@@ -163,3 +164,15 @@ def test_a_tampered_model_exits_4_on_the_cli(run_cli, small_model_copy):
     _edit_manifest(small_model_copy, lambda m: m.update(format_version="1"))
     result = run_cli("classify", "-", "--model", small_model_copy, stdin="Lima expelled the ambassador.\n")
     assert result.exit_code == 4 and "not a valid model manifest" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_probabilities_come_with_frame_names_and_classify_takes_plain_texts(default_model):
+    from framing import api
+
+    texts = ["Tariffs on Australian barley rose to 80 percent.", "Lima expelled the ambassador over interference."]
+    frame = default_model.predict_proba_frame(texts)
+    assert list(frame.columns) == ["p_sovereignty", "p_humanitarian", "p_ideological-bloc", "p_economic"]
+    assert np.allclose(frame.to_numpy(), default_model.predict_proba(texts))
+    for given in (pd.DataFrame({"text": texts}), texts):
+        table = api.classify(given, default_model)
+        assert table["id"].tolist() == ["1", "2"] and table["labels"].iloc[0] == "economic"

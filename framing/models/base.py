@@ -157,6 +157,12 @@ class FrameClassifier:
     def predict(self, texts: list[str]) -> np.ndarray:
         return self.predict_proba(texts) >= self.thresholds[None, :]
 
+    def predict_proba_frame(self, texts: list[str]):
+        """:meth:`predict_proba` as a DataFrame with a named column per frame (``p_sovereignty``, ...), one row per text."""
+        import pandas as pd
+
+        return pd.DataFrame(self.predict_proba(texts), columns=self.codebook.probability_columns)
+
     # -- persistence -----------------------------------------------------------------------------
     def save(self, folder: str | Path) -> Path:
         from framing.models.card import render_card
