@@ -114,7 +114,8 @@ def test_compare_by_outlet_uses_the_metadata(run_cli, tmp_path):
     assert sorted(mixes["unit"]) == ["Editorial desk", "Wire service A", "Wire service B"]
 
 
-COMMANDS = [["classify"], ["score"], ["compare"], ["train"], ["evaluate"], ["corpus", "check"], ["corpus", "stats"], ["corpus", "sample"], ["corpus", "agreement"]]
+COMMANDS = [["classify"], ["score"], ["compare"], ["train"], ["evaluate"], ["annotate"], ["corpus", "check"], ["corpus", "stats"], ["corpus", "sample"],
+            ["corpus", "agreement"], ["corpus", "import"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
