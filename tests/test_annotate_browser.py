@@ -59,8 +59,8 @@ class Server:
             if line.startswith("annotate: http://127.0.0.1:"):
                 self.url = line.split(" ", 1)[1].strip()
 
-    def stop(self) -> int:
-        self.process.terminate()
+    def stop(self, kill: bool = False) -> int:
+        self.process.kill() if kill else self.process.terminate()
         return self.process.wait(20)
 
 
@@ -150,7 +150,7 @@ def test_label_undo_reload_resume_in_a_real_browser(browser, passages_table, tmp
         # Markup in the data is shown as text, never run or rendered.
         assert browser.title == "framing annotate" and not browser.find_elements(By.CSS_SELECTOR, "#work img, #work b, #work script")
     finally:
-        assert server.stop() == 0  # SIGTERM stops the server cleanly, the answers kept
+        server.stop(kill=True)  # SIGKILL: nothing is flushed at exit, every answer must already be on disk
 
     rows = [json.loads(line) for line in labels.read_text().splitlines()]
     assert [(r["id"], r["labels"]) for r in rows] == [(first, ["sovereignty"]), (second, []), (third, ["ideological-bloc"])]
@@ -175,6 +175,6 @@ def test_label_undo_reload_resume_in_a_real_browser(browser, passages_table, tmp
         wait.until(lambda _: browser.find_element(By.ID, "done").is_displayed() and shown() == "")
         assert "skipped 3" in browser.find_element(By.ID, "progress").text and browser.title == "framing annotate"
     finally:
-        assert restarted.stop() == 0
+        assert restarted.stop() == 0  # SIGTERM stops the server cleanly
     assert len(seen) == 6  # every passage, the one with markup included, was shown as plain text
     assert len(labels.read_text().splitlines()) == 3  # skips are not answers

@@ -125,25 +125,19 @@ def read_label_studio(path: Path) -> list[dict]:
 
 
 def read_prodigy(path: Path) -> list[dict]:
+    from framing.tables import iter_json_lines
+
     rows = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                task = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{path}:line {number}: not JSON ({exc})") from None
-            if not isinstance(task, dict) or not isinstance(task.get("text"), str):
-                raise InputError(f"{path}:line {number}: a Prodigy task needs a text")
-            if "answer" not in task:
-                raise InputError(f"{path}:line {number}: no answer; export the annotations with `prodigy db-out DATASET`")
-            if task["answer"] != "accept":
-                continue
-            meta = task.get("meta") or {}
-            annotator = task.get("_annotator_id") or task.get("_session_id")
-            rows.append(_row(task["text"], [str(a) for a in task.get("accept") or []], meta,
-                             f"prodigy:{annotator}" if annotator else "prodigy", None, "prodigy"))
+    for number, task in iter_json_lines(path):
+        if not isinstance(task.get("text"), str):
+            raise InputError(f"{path}:line {number}: a Prodigy task needs a text")
+        if "answer" not in task:
+            raise InputError(f"{path}:line {number}: no answer; export the annotations with `prodigy db-out DATASET`")
+        if task["answer"] != "accept":
+            continue
+        annotator = task.get("_annotator_id") or task.get("_session_id")
+        rows.append(_row(task["text"], [str(a) for a in task.get("accept") or []], task.get("meta") or {},
+                         f"prodigy:{annotator}" if annotator else "prodigy", None, "prodigy"))
     return rows
 
 

@@ -8,7 +8,6 @@ Skips last for the session: a restarted session asks skipped passages again (the
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
