@@ -181,6 +181,7 @@ def test_answers_are_written_with_who_how_long_and_why_then_resumed(scored, defa
     session.store.close()
 
     resumed = _session(scored, default_model, path, order="uncertain")
+    assert resumed.refresher.wait(30) and resumed.state()["order"]["source"] == "head refitted on 2 answers"  # the order starts from the file's answers
     state = resumed.state()
     assert state["progress"]["done"] == 2 and state["progress"]["left"] == 25 and state["progress"]["counts"]["none"] == 1
     asked = set()

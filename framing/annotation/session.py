@@ -59,6 +59,8 @@ class AnnotationSession:
         self._advance()
         # The cheap update needs embeddings and an order that uses the probabilities.
         self.refresher = Refresher(self._refit, self._apply_refit) if embeddings is not None and options.order != "random" else None
+        if self._answered_rows():  # a resumed session orders by the answers already in the file
+            self._request_refresh()
 
     # -- the queue ---------------------------------------------------------------------------------
     def _answered_rows(self) -> list[int]:
