@@ -415,3 +415,32 @@ def test_the_labels_file_is_checked_and_trained_on_with_articles_as_groups(score
     assert result.exit_code == 0, result.stderr
     [folder] = (tmp_path / "models").iterdir()
     assert json.loads((folder / "model.json").read_text())["card"]["n_train"] == 27
+
+
+def test_any_codebook_with_a_model_trained_for_it(scored, tmp_path, run_cli):
+    from framing import api
+    from framing.codebook import load_codebook
+    from framing.models import load_model, make_model
+
+    path = tmp_path / "two-frames.toml"
+    path.write_text('name = "trade-or-rights"\nversion = "0.1"\nnone_definition = "Neither."\n'
+                    '[[frames]]\nname = "trade"\ndefinition = "Commerce, exports, jobs & <markets>."\n'
+                    '[[frames]]\nname = "rights"\ndefinition = "People\'s safety and rights."\nexcludes = ["states\' legal manoeuvres"]\n')
+    codebook = load_codebook(path)
+    passages, _ = scored
+    Y = np.column_stack([passages["p_economic"] >= 0.3, passages["p_humanitarian"] >= 0.3]).astype(int)
+    folder = make_model("tfidf", codebook).fit(passages["text"].tolist(), Y, groups=passages["article_id"].to_numpy()).save(tmp_path / "model")
+    model = load_model(folder, codebook=codebook)
+    session = api.annotation_session(SEEDS, tmp_path / "labels.jsonl", model, order="diverse", annotator="ana")
+    view = session.codebook_view()
+    assert view["name"] == "trade-or-rights" and [(f["key"], f["name"]) for f in view["frames"]] == [("1", "trade"), ("2", "rights")]
+    assert view["frames"][0]["definition"] == "Commerce, exports, jobs & <markets>." and view["frames"][1]["excludes"] == ["states' legal manoeuvres"]
+    shown = session.state()["passage"]
+    assert set(shown["suggestion"]) == {"trade", "rights"}
+    session.answer(shown["id"], ["rights"], 1.0)
+    session.store.close()
+    assert run_cli("corpus", "check", tmp_path / "labels.jsonl", "--codebook", path).exit_code == 0
+    assert run_cli("corpus", "check", tmp_path / "labels.jsonl").exit_code == 2  # 'rights' is no frame of the default codebook
+    result = run_cli("annotate", *SEEDS, "--export", "prodigy", tmp_path / "tasks.jsonl", "--model", folder, "--codebook", path)
+    assert result.exit_code == 0, result.stderr
+    assert [o["id"] for o in json.loads((tmp_path / "tasks.jsonl").read_text().splitlines()[0])["options"]] == ["trade", "rights"]
