@@ -418,14 +418,15 @@ def metrics_json(evaluations) -> str:
 # -- annotate ---------------------------------------------------------------------------------------
 
 
-def annotation_passages(paths: list[str | Path], model, metadata_path: str | Path | None = None):
+def annotation_passages(paths: list[str | Path], model, metadata_path: str | Path | None = None, embed: bool = True):
     """The passages of ``paths`` (articles, or a ``score --passages`` table) scored with ``model``, and
-    their embeddings from the packaged sentence encoder (what the order's clusters and refitted head use)."""
+    (with ``embed``; else None) their embeddings from the packaged sentence encoder, which the diverse
+    order's clusters and the refitted head use."""
     from framing.annotation.source import load_passages
     from framing.models.encoder import SentenceEncoder
 
     passages = load_passages(paths, model, metadata_path)
-    return passages, SentenceEncoder().encode(passages["text"].tolist())
+    return passages, SentenceEncoder().encode(passages["text"].tolist()) if embed else None
 
 
 def annotation_session(paths: list[str | Path], labels: str | Path, model=None, order: str = "uncertain", blind: bool = False,
@@ -435,7 +436,7 @@ def annotation_session(paths: list[str | Path], labels: str | Path, model=None, 
     from framing.annotation.store import LabelStore
 
     model = model or load_scoring_model()
-    passages, embeddings = annotation_passages(paths, model, metadata_path)
+    passages, embeddings = annotation_passages(paths, model, metadata_path, embed=order != "random")  # a random order is never refreshed
     options = SessionOptions(order=order, blind=blind, annotator=annotator, seed=seed, model_name=model.folder.name if model.folder else model.family)
     return AnnotationSession(passages, model.codebook, model.thresholds, LabelStore(labels), options, embeddings)
 
@@ -449,7 +450,7 @@ def export_annotation_tasks(paths: list[str | Path], tool: str, output: str | Pa
     from framing.annotation.store import LabelStore
 
     model = model or load_scoring_model()
-    passages, embeddings = annotation_passages(paths, model, metadata_path)
+    passages, embeddings = annotation_passages(paths, model, metadata_path, embed=order == "diverse")
     answered = set()
     if labels is not None and Path(labels).exists():
         store = LabelStore(labels)
