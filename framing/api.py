@@ -422,10 +422,14 @@ def annotation_passages(paths: list[str | Path], model, metadata_path: str | Pat
     """The passages of ``paths`` (articles, or a ``score --passages`` table) scored with ``model``, and
     (with ``embed``; else None) their embeddings from the packaged sentence encoder, which the diverse
     order's clusters and the refitted head use."""
-    from framing.annotation.source import load_passages
+    from framing.annotation.source import from_scored, is_passage_table, read_passage_table, with_ids
     from framing.models.encoder import SentenceEncoder
 
-    passages = load_passages(paths, model, metadata_path)
+    if is_passage_table(paths):
+        passages = with_ids(read_passage_table(paths[0], model))
+    else:
+        articles, scored, _ = score(paths, model=model, metadata_path=metadata_path)
+        passages = with_ids(from_scored(articles, scored, model.codebook))
     return passages, SentenceEncoder().encode(passages["text"].tolist()) if embed else None
 
 

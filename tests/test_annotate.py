@@ -142,12 +142,14 @@ def test_passages_carry_article_context_and_the_models_probabilities(scored, def
 
 
 def test_a_passage_table_from_score_is_annotated_like_the_articles(default_model, tmp_path, run_cli, scored):
-    from framing.annotation.source import is_passage_table, load_passages
+    from framing import api
+    from framing.annotation.source import is_passage_table
 
     table = tmp_path / "passages.csv"
     assert run_cli("score", *SEEDS, "--passages", table, "-o", tmp_path / "mixes.csv").exit_code == 0
     assert is_passage_table([table]) and not is_passage_table([EXAMPLES / "metadata.csv"]) and not is_passage_table(SEEDS)
-    from_table = load_passages([table], default_model)
+    from_table, embeddings = api.annotation_passages([table], default_model, embed=False)
+    assert embeddings is None
     assert from_table["id"].tolist() == scored[0]["id"].tolist() and from_table["text"].tolist() == scored[0]["text"].tolist()
     columns = default_model.codebook.probability_columns
     assert from_table[columns].to_numpy() == pytest.approx(scored[0][columns].to_numpy(), abs=1e-4)

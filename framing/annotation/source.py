@@ -31,34 +31,40 @@ def is_passage_table(paths: list[str | Path]) -> bool:
     return all(column in first.columns for column in PASSAGE_TABLE_COLUMNS)
 
 
-def load_passages(paths: list[str | Path], model, metadata_path: str | Path | None = None) -> pd.DataFrame:
-    """The passages of ``paths`` with the model's probabilities, in article and passage order."""
-    from framing import api
+def read_passage_table(path: str | Path, model) -> pd.DataFrame:
+    """The passages of a ``score --passages`` table, scored again with ``model``."""
+    from framing.tables import read_table
 
-    if is_passage_table(paths):
-        from framing.tables import read_table
+    table = read_table(path, required=PASSAGE_TABLE_COLUMNS)
+    passages = pd.DataFrame({
+        "article_id": table["article_id"].astype(str),
+        "outlet": table["outlet"].fillna("").astype(str) if "outlet" in table else "",
+        "title": table["title"].fillna("").astype(str) if "title" in table else "",
+        "kind": table["kind"].fillna("").astype(str) if "kind" in table else "",
+        "passage_index": table["passage_index"].astype(int),
+        "text": table["text"].fillna("").astype(str),
+    })
+    passages = passages[passages["text"].str.strip() != ""].reset_index(drop=True)
+    if passages.empty:
+        raise InputError(f"{path}: no passages with text")
+    probabilities = model.predict_proba(passages["text"].tolist())
+    for j, column in enumerate(model.codebook.probability_columns):
+        passages[column] = probabilities[:, j]
+    return passages
 
-        table = read_table(paths[0], required=PASSAGE_TABLE_COLUMNS)
-        passages = pd.DataFrame({
-            "article_id": table["article_id"].astype(str),
-            "outlet": table["outlet"].fillna("").astype(str) if "outlet" in table else "",
-            "title": table["title"].fillna("").astype(str) if "title" in table else "",
-            "kind": table["kind"].fillna("").astype(str) if "kind" in table else "",
-            "passage_index": table["passage_index"].astype(int),
-            "text": table["text"].fillna("").astype(str),
-        })
-        passages = passages[passages["text"].str.strip() != ""].reset_index(drop=True)
-        if passages.empty:
-            raise InputError(f"{paths[0]}: no passages with text")
-        probabilities = model.predict_proba(passages["text"].tolist())
-        for j, column in enumerate(model.codebook.probability_columns):
-            passages[column] = probabilities[:, j]
-    else:
-        articles, scored, _ = api.score(paths, model=model, metadata_path=metadata_path)
-        passages = scored.merge(articles[["article_id", "title", "kind"]], on="article_id", how="left")
-        passages = passages[["article_id", "outlet", "title", "kind", "passage_index", "text", *model.codebook.probability_columns]].copy()
-        for column in ("article_id", "outlet", "title", "kind"):
-            passages[column] = passages[column].fillna("").astype(str)
+
+def from_scored(articles: pd.DataFrame, scored: pd.DataFrame, codebook) -> pd.DataFrame:
+    """The passages of scored articles (the article and passage tables of ``api.score``), with each article's title and kind."""
+    passages = scored.merge(articles[["article_id", "title", "kind"]], on="article_id", how="left")
+    passages = passages[["article_id", "outlet", "title", "kind", "passage_index", "text", *codebook.probability_columns]].copy()
+    for column in ("article_id", "outlet", "title", "kind"):
+        passages[column] = passages[column].fillna("").astype(str)
+    return passages
+
+
+def with_ids(passages: pd.DataFrame) -> pd.DataFrame:
+    """The passages with their ``id``, in article and passage order; an id given twice is an error."""
+    passages = passages.copy()
     passages.insert(0, "id", [passage_id(a, i) for a, i in zip(passages["article_id"], passages["passage_index"])])
     duplicated = passages["id"][passages["id"].duplicated()]
     if not duplicated.empty:
