@@ -7,6 +7,8 @@ STAMP := $(VENV)/.installed
 .PHONY: demo test install corpus-check clean
 
 $(STAMP): pyproject.toml
+	# Debian's chromium and its driver, for the browser test of `framing annotate` (nothing is downloaded at test time).
+	command -v chromium >/dev/null && command -v chromedriver >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium chromium-driver)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	# torch first, pinned: 2.13.0 is a CPU build; letting a dependency pick torch would pull a CUDA build.

@@ -456,3 +456,71 @@ def real_corpus(labeled: str | Path, codebook: Codebook, realnews_dir: str | Pat
 
 def metrics_json(evaluations) -> str:
     return json.dumps({e.name: e.metrics for e in evaluations}, indent=2)
+
+
+# -- annotate ---------------------------------------------------------------------------------------
+
+
+def annotation_passages(paths: list[str | Path], model, metadata_path: str | Path | None = None, embed: bool = True):
+    """The passages of ``paths`` (articles, or a ``score --passages`` table) scored with ``model``, and
+    (with ``embed``; else None) their embeddings from the packaged sentence encoder, which the diverse
+    order's clusters and the refitted head use."""
+    from framing.annotation.source import from_scored, is_passage_table, read_passage_table, with_ids
+    from framing.models.encoder import SentenceEncoder
+
+    if is_passage_table(paths):
+        passages = with_ids(read_passage_table(paths[0], model))
+    else:
+        articles, scored, _ = score(paths, model=model, metadata_path=metadata_path)
+        passages = with_ids(from_scored(articles, scored, model.codebook))
+    return passages, SentenceEncoder().encode(passages["text"].tolist()) if embed else None
+
+
+def annotation_session(paths: list[str | Path], labels: str | Path, model=None, order: str = "uncertain", blind: bool = False,
+                       annotator: str = "annotator", seed: int = 0, metadata_path: str | Path | None = None):
+    """An annotation session over ``paths`` whose answers go to (and resume from) the labels file ``labels``."""
+    from framing.annotation.session import AnnotationSession, SessionOptions
+    from framing.annotation.store import LabelStore
+
+    model = model or load_scoring_model()
+    passages, embeddings = annotation_passages(paths, model, metadata_path, embed=order != "random")  # a random order is never refreshed
+    options = SessionOptions(order=order, blind=blind, annotator=annotator, seed=seed, model_name=model.folder.name if model.folder else model.family)
+    return AnnotationSession(passages, model.codebook, model.thresholds, LabelStore(labels), options, embeddings)
+
+
+def export_annotation_tasks(paths: list[str | Path], tool: str, output: str | Path, model=None, order: str = "uncertain", seed: int = 0,
+                            labels: str | Path | None = None, metadata_path: str | Path | None = None) -> tuple[list[Path], int]:
+    """Write the passages of ``paths`` as Label Studio or Prodigy tasks with the model's frames as
+    pre-annotations, in ``order``, leaving out those already answered in ``labels``. Returns (files, tasks)."""
+    from framing.annotation.formats import export_label_studio, export_prodigy
+    from framing.annotation.ordering import clusters, plan
+    from framing.annotation.store import LabelStore
+
+    model = model or load_scoring_model()
+    passages, embeddings = annotation_passages(paths, model, metadata_path, embed=order == "diverse")
+    answered = set()
+    if labels is not None and Path(labels).exists():
+        store = LabelStore(labels)
+        answered = store.answered_ids
+        store.close()
+    candidates = [i for i, pid in enumerate(passages["id"]) if pid not in answered]
+    if not candidates:
+        raise InputError(f"every passage is already answered in {labels}")
+    probabilities = passages[model.codebook.probability_columns].to_numpy(dtype=float)
+    picks = plan(order, candidates, probabilities, model.thresholds, clusters(embeddings, seed) if order == "diverse" else None, seed=seed)
+    ordered = passages.iloc[[p.index for p in picks]].reset_index(drop=True)
+    write = export_label_studio if tool == "label-studio" else export_prodigy
+    version = model.folder.name if model.folder else model.family
+    return write(ordered, model.codebook, model.thresholds, output, version), len(ordered)
+
+
+def import_annotation_file(path: str | Path, output: str | Path, codebook_path: str | Path | None = None, tool: str | None = None) -> pd.DataFrame:
+    """Read a Label Studio or Prodigy export into the labeled format and write it to ``output`` (format from its extension)."""
+    from framing.annotation.formats import import_annotations
+    from framing.tables import write_table
+
+    rows = import_annotations(path, load_codebook_for(codebook_path), tool)
+    if table_format(output) == "csv":  # CSV holds the labels ';'-separated (framing.corpus)
+        rows = rows.assign(labels=[";".join(labels) for labels in rows["labels"]])
+    write_table(rows, output)
+    return rows

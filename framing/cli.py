@@ -425,6 +425,101 @@ def evaluate(
         _note(f"report -> {report}")
 
 
+class Order(str, Enum):
+    random = "random"
+    uncertain = "uncertain"
+    diverse = "diverse"
+
+
+class Tool(str, Enum):
+    label_studio = "label-studio"
+    prodigy = "prodigy"
+
+
+def _default_annotator() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name in this environment
+        return "annotator"
+
+
+@app.command()
+def annotate(
+    source: Annotated[list[str], typer.Argument(help="Articles (files, folders, a table, as for score) or a passage table from `score --passages`. Example: examples/peru-mexico/")],
+    labels: Annotated[Optional[Path], typer.Option("--labels", help="The labeled JSONL file answers are appended to; an existing one is resumed. Example: --labels labeled/mine.jsonl")] = None,
+    export: Annotated[Optional[tuple[Tool, Path]], typer.Option("--export", metavar="TOOL FILE", help="Instead of serving the page, write tasks with the model's frames as pre-annotations for "
+                                                             "label-studio (JSON, plus FILE's .label-config.xml) or prodigy (JSONL). Example: --export prodigy tasks.jsonl")] = None,
+    order: Annotated[Order, typer.Option("--order", help="random; uncertain (nearest a frame's threshold first); diverse (embedding clusters in turn, uncertain first inside each). "
+                                                    "Refreshed as answers arrive. Example: --order diverse")] = Order.uncertain,
+    blind: Annotated[bool, typer.Option("--blind", help="Hide the model's probabilities, for an unbiased pass. Example: --blind")] = False,
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1; 0 picks a free one. Example: --port 8800")] = 8765,
+    browser: Annotated[bool, typer.Option("--browser/--no-browser", help="Open the page in the default browser. Example: --no-browser")] = True,
+    annotator: Annotated[Optional[str], typer.Option("--annotator", help="Name recorded with every answer; default: your user name. Example: --annotator ana")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the random order and of the clusters. Example: --seed 3")] = 0,
+    metadata: MetadataOption = None,
+    model: ModelOption = None,
+    codebook: CodebookOption = None,
+) -> None:
+    """Label passages in a local web page, one at a time, with the model's probabilities as suggestions.
+
+    The page (on 127.0.0.1, behind a per-session token) shows the passage with its article's title, outlet and
+    neighbouring passages, and the codebook's definitions. Keys: a digit toggles a frame, 0 none, Enter accepts,
+    S skips, U undoes, ? shows the keys. Every answer is appended to --labels at once; running the same command
+    again resumes. With --export, writes Label Studio or Prodigy tasks instead (read their exports back with
+    `framing corpus import`).
+
+    Example: framing annotate examples/peru-mexico/ --labels labeled/mine.jsonl --order uncertain
+    """
+    from framing import api
+    from framing.articles import resolve_inputs
+
+    if labels is None and export is None:
+        raise typer.BadParameter("give --labels FILE.jsonl to annotate in the browser, or --export TOOL FILE to write tasks", param_hint="--labels")
+    if labels is not None and labels.suffix.lower() != ".jsonl":
+        raise typer.BadParameter(f"{labels}: the labels file is JSONL; name it .jsonl", param_hint="--labels")
+    resolve_inputs(source)  # a mistyped path fails at once, not after loading the model
+    scoring_model = api.load_scoring_model(model, codebook)
+    if export is not None:
+        tool, output = export
+        files, n = api.export_annotation_tasks(source, tool.value, output, scoring_model, order.value, seed, labels, metadata)
+        _note(f"{n} {tool.value} tasks -> {', '.join(map(str, files))}")
+        return
+    _serve_annotation(api.annotation_session(source, labels, scoring_model, order.value, blind, annotator or _default_annotator(), seed, metadata),
+                      labels, port, browser)
+
+
+def _serve_annotation(session, labels: Path, port: int, browser: bool) -> None:
+    import secrets
+
+    from framing.annotation.web import bind, create_app, serve
+
+    token = secrets.token_urlsafe(24)
+    try:
+        sock = bind(port)
+    except OSError as exc:
+        raise InputError(f"--port {port}: cannot listen on 127.0.0.1:{port} ({exc.strerror}); choose another port, or --port 0 for any free one") from None
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}/?token={token}"
+
+    def started() -> None:
+        typer.echo(f"annotate: {url}", err=True)  # always printed: the URL is how the page is reached
+        _note(f"{session.state()['progress']['left']} passage(s) to label, {len(session.store.rows)} answered in {labels}; Ctrl-C stops (answers are kept)")
+        if browser:
+            import webbrowser
+
+            webbrowser.open(url)
+
+    try:
+        serve(create_app(session, token), sock, started)
+    except KeyboardInterrupt:
+        pass  # uvicorn stops on Ctrl-C or SIGTERM and passes the signal on
+    finally:
+        session.store.close()
+        sock.close()
+    _note(f"{len(session.store.rows)} answer(s) in {labels}; run the same command to resume")
+
+
 @corpus_app.command("check")
 def corpus_check(
     data: Annotated[Path, typer.Argument(help="Labeled file or folder. Example: labeled/")] = Path("labeled"),
@@ -506,6 +601,25 @@ def corpus_sample(
     from framing.corpus import load_corpus
 
     _emit(draw_sample(load_corpus(data), n, seed), output, format, "sample")
+
+
+@corpus_app.command("import")
+def corpus_import(
+    file: Annotated[Path, typer.Argument(help="Annotations exported from Label Studio (JSON) or Prodigy (`prodigy db-out`, JSONL). Example: project-1-export.json")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The labeled file to write (.jsonl, .csv or .parquet). Example: --output labeled/imported.jsonl")],
+    tool: Annotated[Optional[Tool], typer.Option("--from", help="Which tool exported FILE; default: told from its content. Example: --from prodigy")] = None,
+    codebook: CodebookOption = None,
+) -> None:
+    """Read annotations made in Label Studio or Prodigy (on tasks from `framing annotate --export`) into the labeled format.
+
+    Cancelled (Label Studio) and rejected or ignored (Prodigy) tasks are left out. The result is checked like any labeled file.
+
+    Example: framing corpus import project-1-export.json --output labeled/imported.jsonl
+    """
+    from framing import api
+
+    rows = api.import_annotation_file(file, output, codebook, tool.value if tool else None)
+    _note(f"{len(rows)} annotation(s) from {file} -> {output}")
 
 
 @corpus_app.command("agreement")

@@ -11,7 +11,8 @@ labels     the frames it carries: a JSON list in JSONL/Parquet, ``;``-separated 
 story      the dispute or story it belongs to; folds and the test split keep whole stories together
 register   wire, editorial, analysis, op-ed, official-statement, explainer, feature, live-blog,
            press-briefing, interview (optional for custom data)
-source     ``seed`` (from the example articles) or ``constructed`` (written for the corpus)
+source     ``seed`` (from the example articles), ``constructed`` (written for the corpus), ``real`` or
+           ``annotated`` (labeled with `framing annotate`, or imported with `framing corpus import`)
 annotator  who labeled it
 ========== ===========================================================================================
 
@@ -36,7 +37,7 @@ from framing.tables import TABLE_FORMATS, read_table
 
 REQUIRED_COLUMNS = ("id", "text", "labels")
 REGISTERS = ("wire", "editorial", "analysis", "op-ed", "official-statement", "explainer", "feature", "live-blog", "press-briefing", "interview")
-SOURCES = ("seed", "constructed", "real")
+SOURCES = ("seed", "constructed", "real", "annotated")  # annotated: written by `framing annotate` or `corpus import`
 TEST_STORIES_FILE = "test_stories.txt"
 MIN_WORDS, MAX_WORDS = 15, 120
 NEAR_DUPLICATE_SIMILARITY = 0.85

@@ -168,8 +168,9 @@ def _csv_problem(path: Path, encoding: str, rows: int | None = None) -> str | No
     return None
 
 
-def _iter_jsonl(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
-    rows: list[dict] = []
+def iter_json_lines(path: Path) -> Iterator[tuple[int, dict]]:
+    """(line number, object) for every non-blank line of a JSONL file; InputError naming the line for one
+    that is not a JSON object or not UTF-8."""
     with path.open("r", encoding="utf-8-sig") as handle:
         line_number = 0
         try:
@@ -182,15 +183,21 @@ def _iter_jsonl(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
                     raise InputError(f"{path}:{line_number}: not valid JSON ({exc.msg} column {exc.colno}); is the file truncated?") from None
                 if not isinstance(row, dict):
                     raise InputError(f"{path}:{line_number}: each line must be a JSON object")
-                if "id" in row and isinstance(row["id"], (int, float)) and not isinstance(row["id"], bool):
-                    # An id comes back as it was written: 1 stays "1" (pandas would make a column with a gap 1.0).
-                    row["id"] = json.dumps(row["id"])
-                rows.append(row)
-                if len(rows) >= chunk_rows:
-                    yield pd.DataFrame(rows)
-                    rows = []
+                yield line_number, row
         except UnicodeDecodeError as exc:
             raise InputError(f"{path}:{line_number + 1}: not UTF-8 text at byte {exc.start}") from None
+
+
+def _iter_jsonl(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    rows: list[dict] = []
+    for _, row in iter_json_lines(path):
+        if "id" in row and isinstance(row["id"], (int, float)) and not isinstance(row["id"], bool):
+            # An id comes back as it was written: 1 stays "1" (pandas would make a column with a gap 1.0).
+            row["id"] = json.dumps(row["id"])
+        rows.append(row)
+        if len(rows) >= chunk_rows:
+            yield pd.DataFrame(rows)
+            rows = []
     if rows:
         yield pd.DataFrame(rows)
 

@@ -31,6 +31,8 @@ EXAMPLES = {
     "corpus-check": "framing corpus check labeled/ --realnews ../shared/realnews",
     "realnews-stats": "framing corpus stats labeled/realnews --table per_split",
     "corpus-stats": "framing corpus stats labeled/ --table per_frame",
+    "annotate-export": "(framing annotate examples/peru-mexico/ --export label-studio /tmp/peru-mexico-tasks.json --order uncertain && head -c 700 /tmp/peru-mexico-tasks.json)",
+    "corpus-import": "(framing corpus import examples/annotation/prodigy-db-out.jsonl --output /tmp/imported.jsonl && framing corpus check /tmp/imported.jsonl)",
     "evaluate": "framing evaluate --data labeled/ --model models/$(cat models/DEFAULT) --realnews ../shared/realnews --report reports/default-model-evaluation.md",
 }
 

@@ -115,7 +115,8 @@ def test_compare_by_outlet_uses_the_metadata(run_cli, tmp_path):
     assert "warning: 3 of 3 outlet group(s) have fewer than 5 articles" in result.stderr
 
 
-COMMANDS = [["classify"], ["score"], ["compare"], ["train"], ["evaluate"], ["corpus", "check"], ["corpus", "stats"], ["corpus", "sample"], ["corpus", "agreement"]]
+COMMANDS = [["classify"], ["score"], ["compare"], ["train"], ["evaluate"], ["annotate"], ["corpus", "check"], ["corpus", "stats"], ["corpus", "sample"],
+            ["corpus", "agreement"], ["corpus", "import"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
