@@ -313,17 +313,20 @@ def write_failures(failures: list[ArticleFailure], path: Path) -> Path:
     return write_table(pd.DataFrame([f.__dict__ for f in failures], columns=["id", "source", "reason"]), path)
 
 
-def score(paths: list[str | Path], model=None, metadata_path: str | Path | None = None,
-          progress: Callable[[int], None] | None = None) -> tuple[pd.DataFrame, pd.DataFrame, list[ArticleFailure]]:
+def score(paths: list[str | Path], model=None, metadata_path: str | Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame, list[ArticleFailure]]:
     """Score articles in memory: (article table, passage table, failures). For large inputs use score_to_files."""
     from framing.scoring import score_articles
 
     model = model or load_scoring_model()
+    from framing import progress
+    from framing.articles import count_articles, resolve_inputs
+
     batches = []
-    for batch in score_articles(articles_with_metadata(paths, metadata_path), model):
-        batches.append(batch)
-        if progress:
-            progress(len(batch.articles) + len(batch.failures))
+    # The bar (on a terminal, from the CLI) serves every command that scores in memory: compare, annotate.
+    with progress.bar(count_articles(resolve_inputs(paths)) if progress.enabled() else None, "article") as bar:
+        for batch in score_articles(articles_with_metadata(paths, metadata_path), model):
+            batches.append(batch)
+            bar.update(len(batch.articles) + len(batch.failures))
     articles = pd.concat([b.articles for b in batches if not b.articles.empty] or [pd.DataFrame()], ignore_index=True)
     passages = pd.concat([b.passages for b in batches if not b.passages.empty] or [pd.DataFrame()], ignore_index=True)
     failures = [f for b in batches for f in b.failures]
@@ -361,7 +364,7 @@ def check_grouping(paths: list[str | Path], metadata_path: str | Path | None = N
 def compare(paths: list[str | Path], report_dir: str | Path, by: str = "article", model=None, metadata_path: str | Path | None = None,
             n_bootstrap: int = 2000, confidence: float = 0.95, n_evidence: int = 2, seed: int = 0, title: str | None = None,
             n_permutations: int = 1000, all_pairs: bool = False, over: str | None = None, stata_names: bool = False,
-            model_dir: str | Path | None = None, codebook_path: str | Path | None = None, progress: Callable[[int], None] | None = None):
+            model_dir: str | Path | None = None, codebook_path: str | Path | None = None):
     """Score and compare articles, or the groups of a metadata column ``by`` (outlet, kind, country, ...),
     optionally over time (``over``: week, month or year of ``published``); write the report folder.
 
@@ -374,7 +377,7 @@ def compare(paths: list[str | Path], report_dir: str | Path, by: str = "article"
 
     check_grouping(paths, metadata_path, by, over)
     model = model or load_scoring_model(model_dir, codebook_path)
-    articles, passages, failures = score(paths, model=model, metadata_path=metadata_path, progress=progress)
+    articles, passages, failures = score(paths, model=model, metadata_path=metadata_path)
     if by != ARTICLE and by not in passages.columns:
         passages[by] = passages["article_id"].map(articles.set_index("article_id")[by])
     published = articles.set_index("article_id")["published"].replace("", None) if over else None

@@ -260,13 +260,9 @@ def compare(
     from framing.tables import stata_names
 
     report_dir = reports_dir / (name or api.default_report_name(paths))
-    from framing.articles import count_articles, resolve_inputs
-
-    with _progress(lambda: count_articles(resolve_inputs(paths)), "article") as bar:
-        comparison, files, failures = api.compare(paths, report_dir, by=by, model_dir=model, codebook_path=codebook, metadata_path=metadata,
-                                                  n_bootstrap=bootstrap, confidence=confidence, n_evidence=evidence, seed=seed,
-                                                  n_permutations=permutations, all_pairs=all_pairs, over=over.value if over else None,
-                                                  stata_names=stata, progress=bar.update)
+    comparison, files, failures = api.compare(paths, report_dir, by=by, model_dir=model, codebook_path=codebook, metadata_path=metadata,
+                                              n_bootstrap=bootstrap, confidence=confidence, n_evidence=evidence, seed=seed,
+                                              n_permutations=permutations, all_pairs=all_pairs, over=over.value if over else None, stata_names=stata)
     for warning in comparison.warnings:
         _note(f"warning: {warning}")
     if output is not None or format is not Format.table:

@@ -223,6 +223,8 @@ def test_long_commands_show_a_bar_with_a_total_on_a_terminal(tmp_path):
     assert "/3 [" in shown and "article" in shown
     shown = _stderr_on_a_terminal("compare", str(EXAMPLES), "--reports-dir", str(tmp_path), "--bootstrap", "100", "-f", "csv")
     assert "/3 [" in shown
+    shown = _stderr_on_a_terminal("annotate", str(EXAMPLES), "--labels", str(tmp_path / "mine.jsonl"), "--export", "prodigy", str(tmp_path / "tasks.jsonl"))
+    assert "/3 [" in shown
     assert "/3 [" not in _stderr_on_a_terminal("-q", "score", str(EXAMPLES), "-o", str(tmp_path / "quiet.csv"))
 
 
