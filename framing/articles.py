@@ -332,7 +332,8 @@ def articles_with_metadata(paths: list[str | Path], metadata_path: str | Path | 
     resolved = resolve_inputs(paths)
     metadata_file, metadata = metadata_for(resolved, metadata_path)
     if metadata is not None:
-        problem = unmatched_metadata(resolved, metadata)
+        # A metadata.csv found beside the inputs describes its whole folder: scoring one file of it is no mistake.
+        problem = unmatched_metadata(resolved if metadata_path else [metadata_file.parent], metadata)
         if problem:
             warnings.warn(f"{metadata_file}: {problem}", InputWarning, stacklevel=2)
     return iter_articles(resolved, metadata)

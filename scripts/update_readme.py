@@ -45,6 +45,7 @@ RESULTS = {
     "frac": ["benchmarks/results/frac.md"],
     "speed": ["benchmarks/results/speed.md", "benchmarks/results/speed-1m.md"],
     "large-compare": ["benchmarks/results/large-compare.md"],
+    "corpus-check-scale": ["benchmarks/results/corpus-check-scale.md"],
 }
 
 

@@ -165,6 +165,8 @@ def test_metadata_that_matches_no_article_is_warned_about(run_cli, tmp_path):
     table.write_text("id,text\na1,Lima expelled the Mexican ambassador over what it called interference in its internal affairs.\n")
     result = run_cli("score", table, "--metadata", metadata, "-f", "csv")
     assert "metadata applies to article files" in result.stderr
+    result = run_cli("score", EXAMPLES / "editorial.txt", "-f", "csv")  # the folder's own metadata.csv, found beside one of its files
+    assert result.exit_code == 0 and "warning" not in result.stderr and "Editorial desk" in result.stdout
 
 
 def test_a_failed_score_leaves_no_partial_file(run_cli, tmp_path):
