@@ -205,14 +205,15 @@ def near_duplicate_pairs(texts: list[str], threshold: float = NEAR_DUPLICATE_SIM
 
     if len(texts) < 2:
         return []
-    shingles = []
-    for text in texts:
+
+    def shingles(text: str) -> set[bytes]:
         words = text.split()
-        shingles.append({" ".join(words[k : k + 3]).encode() for k in range(max(1, len(words) - 2))})
-    minhashes = MinHash.bulk(shingles, num_perm=MINHASH_PERMUTATIONS, seed=1)
+        return {" ".join(words[k : k + 3]).encode() for k in range(max(1, len(words) - 2))}
+
+    # Streamed: each text's shingles and MinHash live only while it is queried and indexed.
     index = MinHashLSH(threshold=LSH_JACCARD, num_perm=MINHASH_PERMUTATIONS)
     candidates = []
-    for i, minhash in enumerate(minhashes):
+    for i, minhash in enumerate(MinHash.generator(map(shingles, texts), num_perm=MINHASH_PERMUTATIONS, seed=1)):
         candidates.extend((i, j) for j in index.query(minhash))
         index.insert(i, minhash)
     if not candidates:
@@ -221,6 +222,7 @@ def near_duplicate_pairs(texts: list[str], threshold: float = NEAR_DUPLICATE_SIM
     # Hashed n-grams: a vocabulary of every distinct trigram of a 30 MB corpus alone took gigabytes.
     counts = HashingVectorizer(ngram_range=(1, 3), n_features=1 << 22, alternate_sign=False, norm=None).transform(texts)
     X = TfidfTransformer(sublinear_tf=True).fit_transform(counts)
+    del counts
     similarity = np.asarray(X[pairs[:, 0]].multiply(X[pairs[:, 1]]).sum(axis=1)).ravel()
     keep = similarity >= threshold
     return [(int(i), int(j), float(s)) for (i, j), s in zip(pairs[keep], similarity[keep])]
