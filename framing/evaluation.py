@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from framing.codebook import NONE_LABEL, Codebook
-from framing.corpus import data_hash, label_matrix, split_by_story
+from framing.corpus import data_hash, fold_groups, label_matrix, split_by_story
 from framing.models.base import library_versions, out_of_fold_splits
 from framing.tables import markdown_table
 
@@ -121,30 +121,15 @@ class Evaluation:
     metrics: dict
 
 
-GROUP_COLUMNS = {"story": ("story",), "article": ("article", "article_id"), "outlet": ("outlet",)}
-
-
-def fold_groups(corpus: pd.DataFrame, group: str | None = None) -> tuple[np.ndarray | None, str]:
-    """What folds keep together, and its name: the ``group`` column ('story', 'article' or 'outlet'); without
-    one, the stories when every row has one, else the articles (an ``article`` or ``article_id`` column)
-    when every row has one, else nothing (passages fall into folds one by one)."""
-    from framing.errors import InputError
-
-    def column_of(name: str) -> str | None:
-        return next((c for c in GROUP_COLUMNS[name] if c in corpus.columns and corpus[c].astype(str).str.strip().astype(bool).all()), None)
-
-    if group is not None:
-        if group not in GROUP_COLUMNS:
-            raise InputError(f"--group {group!r}: choose one of {', '.join(GROUP_COLUMNS)}")
-        column = column_of(group)
-        if column is None:
-            raise InputError(f"--group {group}: the data has no {' or '.join(map(repr, GROUP_COLUMNS[group]))} column filled in on every row")
-        return corpus[column].astype(str).to_numpy(), group
-    for name in ("story", "article"):
-        column = column_of(name)
-        if column is not None:
-            return corpus[column].astype(str).to_numpy(), name
-    return None, "passage"
+def cross_validation_folds(corpus: pd.DataFrame, folds: int, seed: int, group: str | None = None):
+    """The (train, test) index pairs of ``cross_validate``, the groups they keep whole and the groups' name:
+    ``folds`` folds, or one per group when there are fewer groups."""
+    groups, grouping = fold_groups(corpus, group)
+    if groups is not None and len(set(groups)) < 2:  # one story (or article): nothing to keep apart
+        groups, grouping = None, "passage"
+    if groups is not None and len(set(groups)) < folds:
+        folds = len(set(groups))
+    return out_of_fold_splits(len(corpus), groups, folds, seed), groups, grouping
 
 
 def cross_validate(family, corpus: pd.DataFrame, codebook: Codebook, folds: int = 5, seed: int = 0, params: dict | None = None,
@@ -161,13 +146,12 @@ def cross_validate(family, corpus: pd.DataFrame, codebook: Codebook, folds: int 
 
     texts = corpus["text"].tolist()
     Y = label_matrix(corpus, codebook)
-    groups, grouping = fold_groups(corpus, group)
-    if groups is not None and 2 <= len(set(groups)) < folds:
-        folds = len(set(groups))
+    splits, groups, grouping = cross_validation_folds(corpus, folds, seed, group)
+    folds = len(splits)
     probabilities = np.zeros(Y.shape)
     thresholds = np.zeros(Y.shape)
     with cached_embeddings():
-        for train_index, test_index in out_of_fold_splits(len(texts), groups, folds, seed):
+        for train_index, test_index in splits:
             train_texts, train_groups = [texts[i] for i in train_index], None if groups is None else groups[train_index]
             if isinstance(family, str):
                 model = make_model(family, codebook, seed=seed, **(params or {})).fit(train_texts, Y[train_index], groups=train_groups)
@@ -326,6 +310,7 @@ def train_and_register(
     family: str, corpus: pd.DataFrame, codebook: Codebook, held_out_stories: list[str], models_root: Path, seed: int = 0,
     folds: int = 5, params: dict | None = None, promote: bool = True, data_description: str = "",
     real: pd.DataFrame | None = None, real_weight: int = 1, real_thresholds: bool = False, constructed_tolerance: float = CONSTRUCTED_TOLERANCE,
+    group: str | None = None,
 ) -> TrainingResult:
     """Train on the stories not held out (and the real-news train part), evaluate (cross-validation unless
     ``folds`` is 0, the held-out stories and the real-news test), save a new versioned model folder with its
@@ -339,7 +324,7 @@ def train_and_register(
     with cached_embeddings():
         model, training = fit_combined(family, codebook, train, real, seed=seed, params=params, real_weight=real_weight, real_thresholds=real_thresholds)
         # Cross-validate on each row once, whatever the real-news weight.
-        evaluations = [cross_validate(family, training.drop_duplicates("id"), codebook, folds=folds, seed=seed, params=params)] if folds else []
+        evaluations = [cross_validate(family, training.drop_duplicates("id"), codebook, folds=folds, seed=seed, params=params, group=group)] if folds else []
         evaluations += test_evaluations(model, test, real, len(training))
     parts = real_parts(real)
     model.card.data_hash = data_hash(training)

@@ -179,15 +179,23 @@ class LinearHeadClassifier(FrameClassifier):
         base_scores = base.decision(X)
         kept = self.kept_from_base(Y)
         heads = HeadArrays(base.coef.copy(), base.intercept.copy(), base.scale.copy(), base.bias.copy())
+        # Only the features some new passage has can get a correction (the others' would be 0): fitting on
+        # them alone keeps a refit over a large TF-IDF vocabulary fast.
+        used = np.unique(X.indices) if issparse(X) else np.arange(X.shape[1])
+        X = X[:, used]
         for j in np.flatnonzero(~kept):
-            column = base_scores[:, j : j + 1].astype(np.float32)
+            # Scaled to unit spread like the other features (an unscaled score makes liblinear crawl).
+            spread = float(base_scores[:, j].std()) or 1.0
+            column = (base_scores[:, j : j + 1] / spread).astype(np.float32)
             stacked = hstack([X, csr_matrix(column)], format="csr") if issparse(X) else np.hstack([X, column])
             head = _frame_head(Y[:, j], self.params["C"], self.seed, self.params["solver"]).fit(stacked, Y[:, j])
             fitted = HeadArrays.from_estimators([head], stacked.shape[1])
-            weight = fitted.coef[0, -1]
-            heads.coef[j] = fitted.coef[0, :-1] + weight * base.coef[j]
+            weight = fitted.coef[0, -1] / spread
+            heads.coef[j] = weight * base.coef[j]
+            heads.coef[j, used] += fitted.coef[0, :-1]
             heads.intercept[j] = fitted.intercept[0] + weight * base.intercept[j]
-            heads.scale[j], heads.bias[j] = fitted.scale[0], fitted.bias[0]
+            # A calibration fitted the wrong way round (few positives in its folds) would invert the ranking: keep the regression's own sigmoid.
+            heads.scale[j], heads.bias[j] = (fitted.scale[0], fitted.bias[0]) if fitted.scale[0] < 0 else (-1.0, 0.0)
         return heads
 
     def _scores(self, texts: list[str]) -> np.ndarray:
