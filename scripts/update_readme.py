@@ -31,6 +31,8 @@ EXAMPLES = {
     "realnews-stats": "framing corpus stats labeled/realnews --table per_split",
     "corpus-stats": "framing corpus stats labeled/ --table per_frame",
     "evaluate": "framing evaluate --data labeled/ --model models/$(cat models/DEFAULT) --realnews ../shared/realnews --report reports/default-model-evaluation.md",
+    "evaluate-mine": "framing evaluate --data examples/mine.jsonl --model models/DEFAULT",
+    "adapt": "framing train --base models/DEFAULT --data examples/mine.jsonl --models-dir /tmp/my-models --no-promote",
 }
 
 # Block name -> the result files pasted into it, in order.
@@ -40,6 +42,7 @@ RESULTS = {
     "quantisation": ["benchmarks/results/heldout-float32.md"],
     "semeval2023": ["benchmarks/results/semeval2023.md"],
     "frac": ["benchmarks/results/frac.md"],
+    "learning-curve": ["benchmarks/results/learning-curve.md"],
     "speed": ["benchmarks/results/speed.md", "benchmarks/results/speed-1m.md"],
 }
 
