@@ -100,8 +100,6 @@ def render(payload: dict) -> str:
 
     summary = pd.DataFrame(payload["summary"])
     lines = [
-        "# Learning curves: how many labels are enough?",
-        "",
         f"Command: `{payload['command']}`. Family `{payload['family']}`; {payload['environment']['cpus']} CPU cores. "
         "Macro-F1 (mean ± sd over the random seeds; one run for the deterministic strategies) on the test data; "
         "size 0 is the model before any label of the new data.",
@@ -112,7 +110,7 @@ def render(payload: dict) -> str:
         if part.empty:
             continue
         notes = payload["curves"][curve]
-        lines += [f"## {title}", "", notes["description"], ""]
+        lines += [f"**{title}.** {notes['description']}", ""]
         table = part.pivot(index="size", columns="strategy", values="macro_f1")
         spread = part.pivot(index="size", columns="strategy", values="macro_sd")
         cells = table.copy().astype(object)

@@ -430,6 +430,8 @@ def evaluate(
     from framing.models.encoder import cached_embeddings
     from framing.tables import write_text_atomic
 
+    if base is not None and realnews is not None:
+        raise typer.BadParameter("adapting a model (--base) takes its new labels from --data only", param_hint="--realnews")
     base_model = api.load_scoring_model(base, codebook) if base is not None else None
     codebook_obj, corpus, held_out = _training_data(data, codebook, strict, codebook=base_model.codebook if base_model else None)
     real = _real_rows(data, codebook_obj, realnews)

@@ -38,6 +38,8 @@ def expected_calibration_error(truth: np.ndarray, probabilities: np.ndarray, bin
 # Below this many positives a frame's F1 is flagged: a handful of passages cannot pin it down.
 FEW_POSITIVES = 20
 BOOTSTRAP_RESAMPLES = 1000
+# Below this many groups (stories, articles) a bootstrap over them is too coarse to trust.
+FEW_GROUPS = 10
 
 
 def metrics(truth: np.ndarray, probabilities: np.ndarray, thresholds: np.ndarray, frame_names: list[str], groups: np.ndarray | None = None,
@@ -63,9 +65,12 @@ def metrics(truth: np.ndarray, probabilities: np.ndarray, thresholds: np.ndarray
             "f1_low": round(float(low[j]), 4) if defined else None, "f1_high": round(float(high[j]), 4) if defined else None,
             "support": int(support[j]), "threshold": round(float(thresholds[j]), 2),
         }
-    warnings = [f"{name}: no positive passage, so no F1 (left out of macro-F1)" if not s else
+    notes = [f"{name}: no positive passage, so no F1 (left out of macro-F1)" if not s else
                 f"{name}: only {s} positive passage(s); its F1 is uncertain (interval {per_frame[name]['f1_low']:.2f}-{per_frame[name]['f1_high']:.2f})"
                 for name, s in zip(frame_names, support) if s < FEW_POSITIVES]
+    n_groups = len(set(groups)) if groups is not None else len(truth)
+    if n_groups < FEW_GROUPS:
+        notes.append(f"the intervals resample only {n_groups} {'groups' if groups is not None else 'passages'}; they understate the uncertainty")
     return {
         "n": int(len(truth)),
         "per_frame": per_frame,
@@ -76,7 +81,7 @@ def metrics(truth: np.ndarray, probabilities: np.ndarray, thresholds: np.ndarray
         "macro_frames": int(supported.sum()),
         "confidence": confidence,
         "bootstrap": f"{BOOTSTRAP_RESAMPLES} resamples of {'groups' if groups is not None else 'passages'}, seed {seed}",
-        "warnings": warnings,
+        "warnings": notes,
         "ece": round(expected_calibration_error(truth, probabilities), 4),
     }
 
@@ -386,7 +391,7 @@ def adapt_and_register(base, corpus: pd.DataFrame, data_path: Path, held_out_sto
     model.card.base = {"model": _model_name(base), "path": str(base.folder), "family": base.family, "data_hash": base.card.data_hash}
     model.card.added = {"file": str(data_path), "rows": len(corpus), "sha256": digest}
     model.card.notes = [f"adapting took {time.perf_counter() - started:.0f} s including evaluation",
-                        f"adaptation parameters: {dict(base.adapt_params(), **(params or {})) or 'as the base'}"]
+                        f"adaptation parameters: { {**base.adapt_params(), **(params or {})} or 'as the base'}"]
     return register_model(model, evaluations, base.codebook, models_root, seed, test, real_parts(None)["test"], promote)
 
 

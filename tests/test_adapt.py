@@ -130,6 +130,15 @@ def test_evaluate_a_family_on_labels_without_stories_uses_grouped_folds(run_cli,
     assert expected in measured["description"] and measured["per_frame"]["economic"]["f1"] is None
 
 
+def test_evaluate_base_cross_validates_the_adaptation(run_cli, tmp_path, eighteen):
+    output = tmp_path / "metrics.json"
+    result = run_cli("evaluate", "--data", _user_file(tmp_path / "mine.csv", eighteen), "--base", TFIDF, "--group", "outlet", "--output", output)
+    assert result.exit_code == 0, result.stderr
+    measured = json.loads(output.read_text())["cross-validation"]
+    assert f"3-fold cross-validation adapting {TFIDF.name}, grouped by outlet, 18 passages" in measured["description"]
+    assert "warning: the intervals resample only 3 groups" in result.stderr
+
+
 def test_evaluate_refuses_a_group_the_data_lacks(run_cli, tmp_path, eighteen):
     data = _user_file(tmp_path / "mine.csv", eighteen.drop(columns=[]))
     result = run_cli("evaluate", "--data", data, "--model", "tfidf", "--group", "story")
@@ -156,6 +165,7 @@ def test_bootstrap_interval_is_seeded_and_resamples_groups():
     # Whole groups are drawn: with one group every resample is the data itself, so the interval is the point.
     one = metrics(truth, probabilities, np.full(3, 0.5), ["a", "b", "c"], groups=np.zeros(200), seed=1)
     assert one["per_frame"]["a"]["f1_low"] == one["per_frame"]["a"]["f1_high"] == a["f1"] and "resamples of groups" in one["bootstrap"]
+    assert any("resample only 1 groups; they understate the uncertainty" in w for w in one["warnings"])
 
 
 # -- train --base ---------------------------------------------------------------------------------

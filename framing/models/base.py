@@ -128,7 +128,7 @@ class FrameClassifier:
         training continued from this model's weights (each family's ``_fit`` says how), thresholds re-tuned
         on the new data's out-of-fold (or validation) scores. A frame with no positive or no negative in the
         new data keeps this model's head and threshold. This model is left unchanged."""
-        model = self.__class__(self.codebook, seed=self.seed, **dict(self.params, **self.adapt_params(), **params))
+        model = self.__class__(self.codebook, seed=self.seed, **{**self.params, **self.adapt_params(), **params})
         model.base = self
         return model.fit(texts, Y, groups)
 
