@@ -139,9 +139,9 @@ def chart(payload: dict, path: Path) -> None:
             line = sorted((r for r in rows if r["strategy"] == strategy), key=lambda r: r["size"])
             x, y = [r["size"] for r in line], np.array([r["macro_f1"] for r in line])
             sd = np.array([r["macro_sd"] or 0.0 for r in line])
-            axis.plot(x, y, marker="o", label=strategy)
+            (drawn,) = axis.plot(x, y, marker="o", label=strategy)
             if sd.any():
-                axis.fill_between(x, y - sd, y + sd, alpha=0.2)
+                axis.fill_between(x, y - sd, y + sd, alpha=0.2, color=drawn.get_color())
         axis.set_xscale("symlog", linthresh=50)
         axis.set_xticks(sorted({r["size"] for r in rows}))
         axis.set_xticklabels([str(s) for s in sorted({r["size"] for r in rows})])
