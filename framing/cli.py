@@ -374,12 +374,16 @@ def _adapt(base_path: Path, data: Path, family: str | None, codebook: Path | Non
     from framing.evaluation import adapt_and_register
 
     if realnews is not None:
-        raise typer.BadParameter("adapting a model (--base) takes its new labels from --data only", param_hint="--realnews")
+        _refuse_realnews_with_base()
     base = api.load_scoring_model(base_path, codebook)
     if family is not None and family != base.family:
         raise typer.BadParameter(f"{base_path} is a {base.family} model; an adapted model keeps its family (leave out --model)", param_hint="--model")
     _, corpus, held_out = _training_data(data, None, strict, codebook=base.codebook)
     return adapt_and_register(base, corpus, data, held_out, models_root, seed=seed, folds=folds, promote=promote, group=group)
+
+
+def _refuse_realnews_with_base() -> None:
+    raise typer.BadParameter("adapting a model (--base) takes its new labels from --data only", param_hint="--realnews")
 
 
 def _print_metrics(evaluation) -> None:
@@ -431,7 +435,7 @@ def evaluate(
     from framing.tables import write_text_atomic
 
     if base is not None and realnews is not None:
-        raise typer.BadParameter("adapting a model (--base) takes its new labels from --data only", param_hint="--realnews")
+        _refuse_realnews_with_base()
     base_model = api.load_scoring_model(base, codebook) if base is not None else None
     codebook_obj, corpus, held_out = _training_data(data, codebook, strict, codebook=base_model.codebook if base_model else None)
     real = _real_rows(data, codebook_obj, realnews)

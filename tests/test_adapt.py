@@ -222,6 +222,12 @@ def test_train_base_keeps_the_family(run_cli, tmp_path, thirty):
     assert result.exit_code == 2 and "is a tfidf model" in result.stderr
 
 
+@pytest.mark.parametrize("command", ["train", "evaluate"])
+def test_base_takes_its_labels_from_data_only(run_cli, tmp_path, thirty, command):
+    result = run_cli(command, "--base", TFIDF, "--data", _user_file(tmp_path / "mine.csv", thirty), "--realnews", tmp_path)
+    assert result.exit_code == 2 and "takes its new labels from --data only" in result.stderr
+
+
 def test_the_default_pointer_file_stands_for_its_folder():
     from framing.models import default_model_dir
 
