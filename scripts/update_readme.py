@@ -32,6 +32,7 @@ EXAMPLES = {
     "corpus-stats": "framing corpus stats labeled/ --table per_frame",
     "evaluate": "framing evaluate --data labeled/ --model models/$(cat models/DEFAULT) --realnews ../shared/realnews --report reports/default-model-evaluation.md",
     "evaluate-mine": "framing evaluate --data examples/mine.jsonl --model models/DEFAULT",
+    "evaluate-scratch": "framing evaluate --data examples/mine.jsonl",
     "adapt": "framing train --base models/DEFAULT --data examples/mine.jsonl --models-dir /tmp/my-models --no-promote",
 }
 
