@@ -184,7 +184,7 @@ def realnews_curve(args, payload: dict, record) -> None:
         "pool": len(pool), "test": len(test),
     }
     before = scores(base, test)
-    for strategy in STRATEGIES:  # every adapted curve starts at the base
+    for strategy in [s for s in args.strategies if s != SCRATCH]:  # every adapted curve starts at the base
         record({"curve": "realnews", "strategy": strategy, "size": 0, "seed": 0, "seconds": 0.0, **before})
     texts = pool["text"].tolist()
     Y = label_matrix(pool, codebook)
@@ -192,7 +192,7 @@ def realnews_curve(args, payload: dict, record) -> None:
     embeddings = SentenceEncoder().encode(texts)
     groups = pool["story"].to_numpy()
     for size in [s for s in args.sizes if s <= len(pool)]:
-        for strategy in STRATEGIES + (SCRATCH,):
+        for strategy in args.strategies:
             for seed in (args.seeds if strategy in ("random", SCRATCH) else args.seeds[:1]):
                 chosen = choose("random" if strategy == SCRATCH else strategy, size, seed, closeness, embeddings)
                 t = time.perf_counter()
@@ -242,6 +242,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--family", default="embed")
     parser.add_argument("--sizes", type=int, nargs="+", default=[50, 100, 200, 400, 800])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="seeds of the random samples (the first also seeds k-means)")
+    parser.add_argument("--strategies", nargs="+", default=[*STRATEGIES, SCRATCH], choices=[*STRATEGIES, SCRATCH],
+                        help="the real-news curves to measure (default: all)")
     parser.add_argument("--frac-test", type=int, default=123, help="FrAC sentences held out for testing")
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results" / "learning-curve")
     parser.add_argument("--render-only", action="store_true", help="rewrite the .md and .png from the .json")
