@@ -43,7 +43,7 @@ RESULTS = {
     "quantisation": ["benchmarks/results/heldout-float32.md"],
     "semeval2023": ["benchmarks/results/semeval2023.md"],
     "frac": ["benchmarks/results/frac.md"],
-    "learning-curve": ["benchmarks/results/learning-curve.md"],
+    "learning-curve": ["benchmarks/results/learning-curve.md", "benchmarks/results/learning-curve-finetune.md"],
     "speed": ["benchmarks/results/speed.md", "benchmarks/results/speed-1m.md"],
 }
 
