@@ -141,11 +141,10 @@ def constant_baseline(Y: np.ndarray, splits, choose, frame_names: list[str]) -> 
 
 
 def folds_of(corpus: pd.DataFrame, folds: int, seed: int):
-    """The folds ``cross_validate`` uses for this corpus (grouped by story only when every row has one)."""
-    from framing.models.base import out_of_fold_splits
+    """The folds ``cross_validate`` uses for this corpus."""
+    from framing.evaluation import cross_validation_folds
 
-    groups = corpus["story"].to_numpy() if "story" in corpus and corpus["story"].astype(bool).all() else None
-    return out_of_fold_splits(len(corpus), groups, folds, seed)
+    return cross_validation_folds(corpus, folds, seed)[0]
 
 
 def run_family(family: str, corpus: pd.DataFrame, codebook, folds: int, seed: int, params: dict | None):

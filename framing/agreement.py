@@ -20,21 +20,46 @@ import numpy as np
 import pandas as pd
 
 from framing.codebook import NONE_LABEL, Codebook
-from framing.corpus import _parse_labels, load_corpus
+from framing.corpus import _parse_labels, fold_groups, load_corpus
 from framing.errors import InputError
 from framing.tables import read_table
 
 
-def draw_sample(corpus: pd.DataFrame, n: int, seed: int = 0) -> pd.DataFrame:
-    """A sample of ``n`` passages spread over stories (proportional, at least one per story)."""
+def read_passages(path: str | Path) -> pd.DataFrame:
+    """Any table of passages (a labeled file or folder, or the passage table of ``framing score --passages``)
+    with ``id`` (the table's own, else ``<article_id>#<passage_index>``, else the row number) and ``text``,
+    and the table's other columns."""
+    from framing.corpus import labeled_files
+
+    frames = [read_table(file, required=("text",)) for file in labeled_files(path)]
+    table = pd.concat(frames, ignore_index=True)
+    if "id" not in table.columns:
+        if {"article_id", "passage_index"} <= set(table.columns):
+            table["id"] = table["article_id"].astype(str) + "#" + table["passage_index"].astype(str)
+        else:
+            table["id"] = [str(i) for i in range(1, len(table) + 1)]
+    table["id"] = table["id"].astype(str)
+    return table
+
+
+def draw_sample(table: pd.DataFrame, n: int, seed: int = 0) -> pd.DataFrame:
+    """``n`` passages (all of them if there are fewer), spread over the table's groups (stories, else
+    articles: ``fold_groups``) in proportion to their size.
+
+    Each passage gets the key (its rank in a seeded shuffle of its group + a uniform draw) / group size,
+    and the ``n`` smallest keys are taken: every group gives about n x its share, and when ``n`` is smaller
+    than the number of groups, different groups give one passage each."""
     rng = np.random.default_rng(seed)
-    per_story = corpus.groupby("story").size()
-    quota = np.maximum(1, np.round(per_story / per_story.sum() * n)).astype(int)
-    picked = []
-    for story, k in quota.items():
-        rows = corpus.index[corpus["story"] == story].to_numpy()
-        picked.extend(rng.choice(rows, size=min(k, len(rows)), replace=False))
-    return corpus.loc[sorted(picked), ["id", "text"]].reset_index(drop=True)
+    groups, _ = fold_groups(table)
+    groups = np.zeros(len(table), dtype=int) if groups is None else groups
+    order = rng.permutation(len(table))
+    shuffled = pd.Series(groups[order])
+    rank = shuffled.groupby(shuffled).cumcount().to_numpy()
+    size = shuffled.map(shuffled.value_counts()).to_numpy()
+    keys = np.empty(len(table))
+    keys[order] = (rank + rng.random(len(table))) / size
+    picked = np.sort(np.argsort(keys, kind="stable")[: min(n, len(table))])
+    return table.iloc[picked][["id", "text"]].reset_index(drop=True)
 
 
 def _labels_by_id(path: Path) -> dict[str, list[str]]:

@@ -295,11 +295,23 @@ RealnewsOption = Annotated[Optional[Path], typer.Option(
     "Example: --realnews ../shared/realnews")]
 
 
-def _training_data(data: Path, codebook_path: Path | None, strict: bool):
+StrictOption = Annotated[Optional[bool], typer.Option(
+    "--strict/--lenient", help="Require the full corpus schema (story, register, source, annotator, 15-120 words), or only id, text and labels; "
+    "default: strict for a folder (the corpus layout of labeled/), lenient for a single file. Example: --lenient", show_default=False)]
+GroupOption = Annotated[Optional[str], typer.Option(
+    "--group", help="What cross-validation folds keep together: story, article (an 'article' or 'article_id' column) or outlet; default: the stories "
+    "when every row has one, else the articles. Example: --group outlet")]
+BaseOption = Annotated[Optional[Path], typer.Option(
+    "--base", help="A model folder (or models/DEFAULT) to adapt to --data instead of training from scratch: its codebook, features and "
+    "encoder are kept and training continues from its weights. Example: --base models/DEFAULT")]
+
+
+def _training_data(data: Path, codebook_path: Path | None, strict: bool | None, codebook=None):
     from framing import api
     from framing.corpus import held_out_stories
 
-    codebook = api.load_codebook_for(codebook_path)
+    codebook = codebook or api.load_codebook_for(codebook_path)
+    strict = data.is_dir() if strict is None else strict
     corpus, problems = api.checked_corpus(data, codebook, strict_schema=strict)
     if problems:
         shown = "\n".join(f"  {p}" for p in problems[:20])
@@ -330,19 +342,22 @@ def _real_rows(data: Path, codebook_obj, realnews: Path | None):
 @app.command()
 def train(
     data: DataOption = Path("labeled"),
-    model: Annotated[str, typer.Option("--model", help="Model family: tfidf, embed, hybrid or finetune (the default: best on the held-out stories; minutes on a CPU). Example: --model tfidf")] = "finetune",
+    model: Annotated[Optional[str], typer.Option("--model", help="Model family: tfidf, embed, hybrid or finetune (the default: best on the held-out stories; minutes on a CPU); "
+                                                 "with --base, the base's family. Example: --model tfidf", show_default=False)] = None,
+    base: BaseOption = None,
     codebook: TrainingCodebookOption = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed; the same data and seed give the same metrics. Example: --seed 1")] = 0,
-    folds: Annotated[int, typer.Option("--folds", min=0, help="Cross-validation folds (grouped by story); 0 skips cross-validation (the fixed tests still run). Example: --folds 10")] = 5,
+    folds: Annotated[int, typer.Option("--folds", min=0, help="Cross-validation folds (grouped by story, or by --group); 0 skips cross-validation (the fixed tests still run). Example: --folds 10")] = 5,
+    group: GroupOption = None,
     models_dir: Annotated[Optional[Path], typer.Option("--models-dir", help="Where versioned model folders go; default: models/. Example: --models-dir /data/models")] = None,
     promote: Annotated[bool, typer.Option("--promote/--no-promote", help="Make the new model the default if it is not worse on the real-news test (and at most 0.02 macro-F1 worse "
                                             "on the held-out stories), or, without real news, not worse on the held-out stories. Example: --no-promote")] = True,
-    strict: Annotated[bool, typer.Option("--strict/--lenient", help="Require the full corpus schema (story, register, source, annotator, 15-120 words); --lenient for custom data. Example: --lenient")] = True,
+    strict: StrictOption = None,
     realnews: RealnewsOption = None,
     real_weight: RealWeightOption = 1,
     real_thresholds: RealThresholdsOption = False,
 ) -> None:
-    """Train a model on labeled data and save it as a new versioned folder with its card.
+    """Train a model on labeled data (or adapt one with --base) and save it as a new versioned folder with its card.
 
     The training data must pass `framing corpus check`. The stories in <data>/test_stories.txt are held out.
     With --realnews, the real-news paragraphs of <data>/realnews/ are added: their train split to training
@@ -350,74 +365,131 @@ def train(
     fixed test. The new model becomes the default only if its real-news test macro-F1 is at least the current
     default's and its held-out macro-F1 at most 0.02 lower (without real news: held-out not lower).
 
+    With --base MODEL, the model is adapted to <data> (labels of the base's codebook; any other frame is
+    refused): same codebook, features and encoder, training continued from its weights, thresholds re-tuned on
+    the new data; the folds (grouped by story, else article, or --group) cross-validate the adaptation, and the
+    card records the base and the data added.
+
     Example: framing train --data labeled/ --realnews ../shared/realnews --model finetune --folds 0
+
+    Example: framing train --base models/DEFAULT --data mine.jsonl
     """
-    from framing.evaluation import metrics_table, train_and_register
+    from framing.evaluation import train_and_register
+    from framing.models import DEFAULT_FAMILY
     from framing.models import models_dir as default_models_dir
 
     if folds == 1:
         raise typer.BadParameter("1 fold cannot cross-validate: give 2 or more, or 0 to skip", param_hint="--folds")
-    codebook_obj, corpus, held_out = _training_data(data, codebook, strict)
-    real = _real_rows(data, codebook_obj, realnews)
-    description = f"{len(corpus)} labeled passages from {data}" + (f" and {len(real)} real-news paragraphs (stand-off, text from {realnews})" if real is not None else "")
-    result = train_and_register(model, corpus, codebook_obj, held_out, models_dir or default_models_dir(), seed=seed, folds=folds, promote=promote,
-                                data_description=description, real=real, real_weight=real_weight, real_thresholds=real_thresholds)
+    if base is not None:
+        result = _adapt(base, data, model, codebook, seed, folds, group, models_dir or default_models_dir(), promote, strict, realnews)
+    else:
+        codebook_obj, corpus, held_out = _training_data(data, codebook, strict)
+        real = _real_rows(data, codebook_obj, realnews)
+        description = f"{len(corpus)} labeled passages from {data}" + (f" and {len(real)} real-news paragraphs (stand-off, text from {realnews})" if real is not None else "")
+        result = train_and_register(model or DEFAULT_FAMILY, corpus, codebook_obj, held_out, models_dir or default_models_dir(), seed=seed, folds=folds, promote=promote,
+                                    data_description=description, real=real, real_weight=real_weight, real_thresholds=real_thresholds, group=group)
     for evaluation in result.evaluations:
-        _print_table(metrics_table(evaluation.metrics), f"{evaluation.name}: {evaluation.metrics['description']}")
+        _print_metrics(evaluation)
     _note(f"model saved to {result.folder}; {result.promotion_note}")
+
+
+def _adapt(base_path: Path, data: Path, family: str | None, codebook: Path | None, seed: int, folds: int, group: str | None, models_root: Path,
+           promote: bool, strict: bool | None, realnews: Path | None):
+    """``framing train --base``: load the base (refusing another codebook than --codebook's), check the data against its codebook, adapt."""
+    from framing import api
+    from framing.evaluation import adapt_and_register
+
+    if realnews is not None:
+        _refuse_realnews_with_base()
+    base = api.load_scoring_model(base_path, codebook)
+    if family is not None and family != base.family:
+        raise typer.BadParameter(f"{base_path} is a {base.family} model; an adapted model keeps its family (leave out --model)", param_hint="--model")
+    _, corpus, held_out = _training_data(data, None, strict, codebook=base.codebook)
+    return adapt_and_register(base, corpus, data, held_out, models_root, seed=seed, folds=folds, promote=promote, group=group)
+
+
+def _refuse_realnews_with_base() -> None:
+    raise typer.BadParameter("adapting a model (--base) takes its new labels from --data only", param_hint="--realnews")
+
+
+def _print_metrics(evaluation) -> None:
+    from framing.evaluation import metrics_table
+
+    _print_table(metrics_table(evaluation.metrics), f"{evaluation.name}: {evaluation.metrics['description']}")
+    for warning in evaluation.metrics["warnings"]:
+        _note(f"warning: {warning}")
 
 
 @app.command()
 def evaluate(
     data: DataOption = Path("labeled"),
-    model: Annotated[str, typer.Option("--model", help="A model family to cross-validate (tfidf, embed, hybrid, finetune; default finetune) or a model folder to test on the held-out stories. Example: --model tfidf")] = "finetune",
+    model: Annotated[str, typer.Option("--model", help="A model family to cross-validate (tfidf, embed, hybrid, finetune; default finetune) or a model folder (or models/DEFAULT) "
+                                       "to test as it is. Example: --model models/DEFAULT")] = "finetune",
+    base: Annotated[Optional[Path], typer.Option("--base", help="Cross-validate adapting this model folder to --data, as `framing train --base` would. "
+                                                 "Example: --base models/DEFAULT")] = None,
     codebook: CodebookOption = None,
-    folds: Annotated[int, typer.Option("--folds", min=2, help="Cross-validation folds (grouped by story). Example: --folds 10")] = 5,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed. Example: --seed 1")] = 0,
+    folds: Annotated[int, typer.Option("--folds", min=2, help="Cross-validation folds (grouped by story, else article, or by --group). Example: --folds 10")] = 5,
+    group: GroupOption = None,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of the folds and of the bootstrap intervals. Example: --seed 1")] = 0,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the metrics as JSON. Example: --output metrics.json")] = None,
     report: Annotated[Optional[Path], typer.Option("--report", help="Write a Markdown report: metrics, co-occurrence table, worst errors. Example: --report evaluation.md")] = None,
-    strict: Annotated[bool, typer.Option("--strict/--lenient", help="Require the full corpus schema; --lenient for custom data. Example: --lenient")] = True,
+    strict: StrictOption = None,
     realnews: RealnewsOption = None,
     real_weight: RealWeightOption = 1,
     real_thresholds: RealThresholdsOption = False,
 ) -> None:
-    """Per-frame precision, recall, F1 and calibration: on the held-out stories and, with --realnews, on the real-news test split.
+    """Per-frame precision, recall, F1 (with a bootstrap interval) and calibration: on the held-out stories and,
+    with --realnews, on the real-news test split.
 
-    A model folder is tested as it is. A family is cross-validated on the constructed training stories; with
-    --realnews it is also trained on them plus the real-news train split (thresholds on the dev split) and
-    tested on both fixed tests, as `framing train` would.
+    A model folder is tested as it is: on the held-out stories, or, when the data names none (no
+    test_stories.txt), on all its rows. A family is cross-validated on the training stories, folds grouped
+    by story (else by article, or --group); with --realnews it is also trained on them plus the real-news
+    train split (thresholds on the dev split) and tested on both fixed tests, as `framing train` would.
+    With --base, the folds adapt that model instead of training from scratch. A frame with no positive in
+    the tested rows has no support: no F1, and it is left out of macro-F1; a frame with under 20 positives
+    gets a warning.
 
     Example: framing evaluate --data labeled/ --model models/DEFAULT --realnews ../shared/realnews
+
+    Example: framing evaluate --data mine.jsonl --base models/DEFAULT
     """
+    from framing import api
     from framing.corpus import split_by_story
-    from framing.evaluation import HELD_OUT_TEST, cross_validate, evaluation_report, fit_combined, metrics_table, save_metrics, test_evaluations
-    from framing.models import FAMILIES, load_model
+    from framing.evaluation import HELD_OUT_TEST, cross_validate, evaluation_report, fit_combined, save_metrics, test_evaluations
+    from framing.models import FAMILIES
     from framing.models.encoder import cached_embeddings
     from framing.tables import write_text_atomic
 
-    codebook_obj, corpus, held_out = _training_data(data, codebook, strict)
+    if base is not None and realnews is not None:
+        _refuse_realnews_with_base()
+    base_model = api.load_scoring_model(base, codebook) if base is not None else None
+    codebook_obj, corpus, held_out = _training_data(data, codebook, strict, codebook=base_model.codebook if base_model else None)
     real = _real_rows(data, codebook_obj, realnews)
     train_part, test_part = split_by_story(corpus, held_out)
-    if model in FAMILIES:
+    if base_model is not None or model in FAMILIES:
         with cached_embeddings():
-            evaluations = [cross_validate(model, train_part, codebook_obj, folds=folds, seed=seed)]
-            if real is not None:
+            evaluations = [cross_validate(base_model or model, train_part, codebook_obj, folds=folds, seed=seed, group=group)]
+            if real is not None and base_model is None:
                 fitted, training = fit_combined(model, codebook_obj, train_part, real, seed=seed, real_weight=real_weight, real_thresholds=real_thresholds)
                 evaluations += test_evaluations(fitted, test_part, real, len(training))
     else:
-        loaded = load_model(Path(model), codebook=codebook_obj)
-        if test_part.empty and real is None:
-            raise InputError(f"{data}: no held-out stories to test {model} on (list them in test_stories.txt)")
+        loaded = api.load_scoring_model(Path(model), codebook)
+        if held_out:
+            description = f"{model} tested on {len(test_part)} passages of {test_part['story'].nunique()} held-out stories."
+        else:  # no stories named for testing: every row is new to the model, unless it was trained on this very file
+            test_part = corpus
+            description = f"{model} tested as it is on all {len(corpus)} passages of {data} (no test_stories.txt names stories to hold out)."
         evaluations = test_evaluations(loaded, test_part, real, loaded.card.n_train)
         if evaluations and evaluations[0].name == HELD_OUT_TEST:
-            evaluations[0].metrics["description"] = evaluations[0].description = f"{model} tested on {len(test_part)} passages of {test_part['story'].nunique()} held-out stories."
+            evaluations[0].metrics["description"] = evaluations[0].description = description
+            evaluations[0].name = HELD_OUT_TEST if held_out else "all rows"
     for evaluation in evaluations:
-        _print_table(metrics_table(evaluation.metrics), f"{evaluation.name}: {evaluation.metrics['description']}")
+        _print_metrics(evaluation)
     if output:
         save_metrics(output, evaluations)
         _note(f"metrics -> {output}")
     if report:
-        write_text_atomic(report, evaluation_report(evaluations, codebook_obj, f"Evaluation: {model} on {data}"))
+        write_text_atomic(report, evaluation_report(evaluations, codebook_obj, f"Evaluation: {base or model} on {data}"))
         _note(f"report -> {report}")
 
 
@@ -583,20 +655,25 @@ def corpus_stats(
 
 @corpus_app.command("sample")
 def corpus_sample(
-    data: Annotated[Path, typer.Argument(help="Labeled file or folder. Example: labeled/corpus")] = Path("labeled/corpus"),
-    n: Annotated[int, typer.Option("--n", min=1, help="How many passages to draw, spread over stories. Example: --n 360")] = 360,
+    data: Annotated[Path, typer.Argument(help="A table of passages (labeled file or folder, or a passage table from score --passages). Example: labeled/corpus")] = Path("labeled/corpus"),
+    n: Annotated[int, typer.Option("--n", min=1, help="How many passages to draw, spread over stories (else articles). Example: --n 360")] = 360,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the draw. Example: --seed 0")] = 0,
     output: _output_option("sample.jsonl") = None,
     format: FormatOption = Format.table,
 ) -> None:
-    """Draw passages (id and text only, no labels) for a blind second annotation pass.
+    """Draw passages (id and text only, no labels) for a blind second annotation pass, or for labeling.
+
+    Any table of passages works: a labeled file or folder, or the passage table of `framing score --passages`
+    (ids <article_id>#<passage_index>). Exactly --n rows (all, if fewer), spread over stories (else articles)
+    in proportion to their size.
 
     Example: framing corpus sample labeled/corpus --n 360 --output labeled/agreement/sample.jsonl
-    """
-    from framing.agreement import draw_sample
-    from framing.corpus import load_corpus
 
-    _emit(draw_sample(load_corpus(data), n, seed), output, format, "sample")
+    Example: framing corpus sample passages.csv --n 200 --output to-label.jsonl
+    """
+    from framing.agreement import draw_sample, read_passages
+
+    _emit(draw_sample(read_passages(data), n, seed), output, format, "sample")
 
 
 @corpus_app.command("import")

@@ -242,6 +242,31 @@ def held_out_stories(labeled_path: str | Path) -> list[str]:
     return [line.split("#")[0].strip() for line in path.read_text(encoding="utf-8").splitlines() if line.split("#")[0].strip()]
 
 
+GROUP_COLUMNS = {"story": ("story",), "article": ("article", "article_id"), "outlet": ("outlet",)}
+
+
+def fold_groups(corpus: pd.DataFrame, group: str | None = None) -> tuple[np.ndarray | None, str]:
+    """What folds keep together, and its name: the ``group`` column ('story', 'article' or 'outlet'); without
+    one, the stories when every row has one, else the articles (an ``article`` or ``article_id`` column)
+    when every row has one, else nothing (passages fall into folds one by one)."""
+
+    def column_of(name: str) -> str | None:
+        return next((c for c in GROUP_COLUMNS[name] if c in corpus.columns and corpus[c].fillna("").astype(str).str.strip().astype(bool).all()), None)
+
+    if group is not None:
+        if group not in GROUP_COLUMNS:
+            raise InputError(f"--group {group!r}: choose one of {', '.join(GROUP_COLUMNS)}")
+        column = column_of(group)
+        if column is None:
+            raise InputError(f"--group {group}: the data has no {' or '.join(map(repr, GROUP_COLUMNS[group]))} column filled in on every row")
+        return corpus[column].astype(str).to_numpy(), group
+    for name in ("story", "article"):
+        column = column_of(name)
+        if column is not None:
+            return corpus[column].astype(str).to_numpy(), name
+    return None, "passage"
+
+
 def split_by_story(corpus: pd.DataFrame, held_out: Iterable[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     held_out = set(held_out)
     is_test = corpus["story"].isin(held_out)

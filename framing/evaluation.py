@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from framing.codebook import NONE_LABEL, Codebook
-from framing.corpus import data_hash, label_matrix, split_by_story
+from framing.corpus import data_hash, fold_groups, label_matrix, split_by_story
 from framing.models.base import library_versions, out_of_fold_splits
 from framing.tables import markdown_table
 
@@ -34,21 +35,82 @@ def expected_calibration_error(truth: np.ndarray, probabilities: np.ndarray, bin
     return float(np.mean(errors)) if errors else 0.0
 
 
-def metrics(truth: np.ndarray, probabilities: np.ndarray, thresholds: np.ndarray, frame_names: list[str]) -> dict:
+# Below this many positives a frame's F1 is flagged: a handful of passages cannot pin it down.
+FEW_POSITIVES = 20
+BOOTSTRAP_RESAMPLES = 1000
+# Below this many groups (stories, articles) a bootstrap over them is too coarse to trust.
+FEW_GROUPS = 10
+
+
+def metrics(truth: np.ndarray, probabilities: np.ndarray, thresholds: np.ndarray, frame_names: list[str], groups: np.ndarray | None = None,
+            seed: int = 0, confidence: float = 0.95) -> dict:
+    """Per-frame and micro/macro scores, each F1 with a bootstrap interval (resampling ``groups``, e.g.
+    articles, when given; else passages; seeded).
+
+    A frame with no positive in ``truth`` has no support: its recall and F1 are undefined (None), and it
+    is left out of macro-F1 (``macro_frames`` says how many frames it averages). ``warnings`` names every
+    frame with fewer than FEW_POSITIVES positives."""
     from sklearn.metrics import f1_score, precision_recall_fscore_support
 
     predicted = (probabilities >= thresholds[None, :]).astype(int)
     precision, recall, f1, support = precision_recall_fscore_support(truth, predicted, average=None, zero_division=0, labels=range(len(frame_names)))
+    supported = support > 0
+    low, high, macro_low, macro_high = _bootstrap_f1(truth, predicted, groups, seed, confidence)
+    per_frame = {}
+    for j, name in enumerate(frame_names):
+        defined = bool(supported[j])
+        per_frame[name] = {
+            "precision": round(float(precision[j]), 4) if predicted[:, j].any() or defined else None,
+            "recall": round(float(recall[j]), 4) if defined else None, "f1": round(float(f1[j]), 4) if defined else None,
+            "f1_low": round(float(low[j]), 4) if defined else None, "f1_high": round(float(high[j]), 4) if defined else None,
+            "support": int(support[j]), "threshold": round(float(thresholds[j]), 2),
+        }
+    notes = [f"{name}: no positive passage, so no F1 (left out of macro-F1)" if not s else
+                f"{name}: only {s} positive passage(s); its F1 is uncertain (interval {per_frame[name]['f1_low']:.2f}-{per_frame[name]['f1_high']:.2f})"
+                for name, s in zip(frame_names, support) if s < FEW_POSITIVES]
+    n_groups = len(set(groups)) if groups is not None else len(truth)
+    if n_groups < FEW_GROUPS:
+        notes.append(f"the intervals resample only {n_groups} {'groups' if groups is not None else 'passages'}; they understate the uncertainty")
     return {
         "n": int(len(truth)),
-        "per_frame": {
-            name: {"precision": round(float(p), 4), "recall": round(float(r), 4), "f1": round(float(f), 4), "support": int(s), "threshold": round(float(t), 2)}
-            for name, p, r, f, s, t in zip(frame_names, precision, recall, f1, support, thresholds)
-        },
+        "per_frame": per_frame,
         "micro_f1": round(float(f1_score(truth, predicted, average="micro", zero_division=0)), 4),
-        "macro_f1": round(float(f1_score(truth, predicted, average="macro", zero_division=0)), 4),
+        "macro_f1": round(float(f1[supported].mean()), 4) if supported.any() else None,
+        "macro_f1_low": round(float(macro_low), 4) if supported.any() else None,
+        "macro_f1_high": round(float(macro_high), 4) if supported.any() else None,
+        "macro_frames": int(supported.sum()),
+        "confidence": confidence,
+        "bootstrap": f"{BOOTSTRAP_RESAMPLES} resamples of {'groups' if groups is not None else 'passages'}, seed {seed}",
+        "warnings": notes,
         "ece": round(expected_calibration_error(truth, probabilities), 4),
     }
+
+
+def _bootstrap_f1(truth: np.ndarray, predicted: np.ndarray, groups: np.ndarray | None, seed: int, confidence: float):
+    """Percentile intervals of every frame's F1 and of macro-F1 (over the frames with support in the data):
+    whole groups (or passages) drawn with replacement, counts summed per resample."""
+    rng = np.random.default_rng(seed)
+    index = np.unique(groups, return_inverse=True)[1] if groups is not None else np.arange(len(truth))
+    n_groups = int(index.max()) + 1 if len(index) else 0
+    if n_groups == 0:
+        empty = np.zeros(truth.shape[1])
+        return empty, empty, 0.0, 0.0
+    per_group = [np.zeros((n_groups, truth.shape[1])) for _ in range(3)]
+    for counts, values in zip(per_group, (truth * predicted, (1 - truth) * predicted, truth * (1 - predicted))):
+        np.add.at(counts, index, values)
+    draws = rng.multinomial(n_groups, np.full(n_groups, 1.0 / n_groups), size=BOOTSTRAP_RESAMPLES)
+    tp, fp, fn = (draws @ counts for counts in per_group)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f1 = np.where(tp + fn > 0, 2 * tp / (2 * tp + fp + fn), np.nan)
+    supported = truth.sum(axis=0) > 0
+    tail = (1 - confidence) / 2 * 100
+    with warnings.catch_warnings():  # a frame without support is NaN in every resample: its interval is not used
+        warnings.simplefilter("ignore", RuntimeWarning)
+        low, high = np.nan_to_num(np.nanpercentile(f1, [tail, 100 - tail], axis=0))
+        # A resample that misses every positive of a frame leaves it out of that resample's macro-F1, as the data's own macro-F1 does.
+        macro = np.nanmean(np.where(supported[None, :], f1, np.nan), axis=1)
+        macro_low, macro_high = np.nan_to_num(np.nanpercentile(macro, [tail, 100 - tail]))
+    return low, high, macro_low, macro_high
 
 
 @dataclass
@@ -64,34 +126,53 @@ class Evaluation:
     metrics: dict
 
 
-def cross_validate(family: str, corpus: pd.DataFrame, codebook: Codebook, folds: int = 5, seed: int = 0, params: dict | None = None) -> Evaluation:
-    """K-fold cross-validation, whole stories kept in one fold when the data has stories.
+def cross_validation_folds(corpus: pd.DataFrame, folds: int, seed: int, group: str | None = None):
+    """The (train, test) index pairs of ``cross_validate``, the groups they keep whole and the groups' name:
+    ``folds`` folds, or one per group when there are fewer groups."""
+    groups, grouping = fold_groups(corpus, group)
+    if groups is not None and len(set(groups)) < 2:  # one story (or article): nothing to keep apart
+        groups, grouping = None, "passage"
+    if groups is not None and len(set(groups)) < folds:
+        folds = len(set(groups))
+    return out_of_fold_splits(len(corpus), groups, folds, seed), groups, grouping
 
-    Each fold's model tunes its own thresholds on its training part (inner folds), so the thresholds
-    applied to a fold never saw it.
+
+def cross_validate(family, corpus: pd.DataFrame, codebook: Codebook, folds: int = 5, seed: int = 0, params: dict | None = None,
+                   group: str | None = None) -> Evaluation:
+    """K-fold cross-validation, whole groups (stories, articles or outlets: ``fold_groups``) kept in one fold.
+
+    ``family`` is a family name (each fold trains from scratch) or a fitted model (each fold adapts it:
+    ``FrameClassifier.adapted``, what ``framing train --base`` does). With fewer groups than folds, there is
+    one fold per group. Each fold's model tunes its own thresholds on its training part (inner folds), so
+    the thresholds applied to a fold never saw it.
     """
     from framing.models import make_model
     from framing.models.encoder import cached_embeddings
 
     texts = corpus["text"].tolist()
     Y = label_matrix(corpus, codebook)
-    groups = corpus["story"].to_numpy() if corpus["story"].astype(bool).all() else None
+    splits, groups, grouping = cross_validation_folds(corpus, folds, seed, group)
+    folds = len(splits)
     probabilities = np.zeros(Y.shape)
     thresholds = np.zeros(Y.shape)
     with cached_embeddings():
-        for train_index, test_index in out_of_fold_splits(len(texts), groups, folds, seed):
-            model = make_model(family, codebook, seed=seed, **(params or {}))
-            model.fit([texts[i] for i in train_index], Y[train_index], groups=None if groups is None else groups[train_index])
+        for train_index, test_index in splits:
+            train_texts, train_groups = [texts[i] for i in train_index], None if groups is None else groups[train_index]
+            if isinstance(family, str):
+                model = make_model(family, codebook, seed=seed, **(params or {})).fit(train_texts, Y[train_index], groups=train_groups)
+            else:
+                model = family.adapted(train_texts, Y[train_index], train_groups, **(params or {}))
             probabilities[test_index] = model.predict_proba([texts[i] for i in test_index])
             thresholds[test_index] = model.thresholds
     predicted = probabilities >= thresholds
-    result = metrics(Y, predicted.astype(float), np.full(Y.shape[1], 0.5), codebook.frame_names)
+    result = metrics(Y, predicted.astype(float), np.full(Y.shape[1], 0.5), codebook.frame_names, groups=groups, seed=seed)
     # Calibration is a property of the probabilities, not of the cut: recompute it on them.
     result["ece"] = round(expected_calibration_error(Y, probabilities), 4)
     for name, column in zip(codebook.frame_names, thresholds.T):
         result["per_frame"][name]["threshold"] = round(float(column.mean()), 2)
-    grouping = "grouped by story" if groups is not None else "not grouped (the data has no stories)"
-    description = f"{folds}-fold cross-validation, {grouping}, {len(corpus)} passages; thresholds tuned inside each training fold."
+    what = "" if isinstance(family, str) else f"adapting {_model_name(family)}, "
+    grouping = f"grouped by {grouping}" if groups is not None else "not grouped (the data has no stories or articles)"
+    description = f"{folds}-fold cross-validation {what}{grouping}, {len(corpus)} passages; thresholds tuned inside each training fold."
     return Evaluation("cross-validation", description, corpus, Y, probabilities, thresholds.mean(axis=0), result | {"description": description})
 
 
@@ -109,10 +190,14 @@ def predict_with_progress(model, texts: list[str], description: str, chunk: int 
     return np.vstack(parts)
 
 
+def _model_name(model) -> str:
+    return model.folder.name if model.folder is not None else f"a {model.family} model"
+
+
 def evaluate_model(model, corpus: pd.DataFrame, name: str, description: str) -> Evaluation:
     Y = label_matrix(corpus, model.codebook)
     probabilities = predict_with_progress(model, corpus["text"].tolist(), name)
-    result = metrics(Y, probabilities, model.thresholds, model.codebook.frame_names)
+    result = metrics(Y, probabilities, model.thresholds, model.codebook.frame_names, groups=fold_groups(corpus)[0])
     return Evaluation(name, description, corpus, Y, probabilities, model.thresholds, result | {"description": description})
 
 
@@ -150,20 +235,30 @@ def worst_errors(evaluation: Evaluation, frame_names: list[str], n: int = 20) ->
 
 
 def metrics_table(result: dict) -> pd.DataFrame:
-    rows = [{"frame": name, **values} for name, values in result["per_frame"].items()]
+    """One row per frame (and micro, macro): precision, recall, F1 with its bootstrap interval, support, threshold.
+    A frame without support shows "no support" for its F1."""
+    def interval(low, high) -> str:
+        return "" if low is None else f"{low:.2f}-{high:.2f}"
+
+    rows = [{"frame": name, "precision": values["precision"], "recall": values["recall"],
+             "f1": "no support" if values["f1"] is None else values["f1"], "f1 interval": interval(values.get("f1_low"), values.get("f1_high")),
+             "support": values["support"], "threshold": values["threshold"]} for name, values in result["per_frame"].items()]
     rows.append({"frame": "micro", "f1": result["micro_f1"]})
-    rows.append({"frame": "macro", "f1": result["macro_f1"]})
+    macro_note = f" over {result['macro_frames']} frames" if result.get("macro_frames", len(result["per_frame"])) < len(result["per_frame"]) else ""
+    rows.append({"frame": f"macro{macro_note}", "f1": "no support" if result["macro_f1"] is None else result["macro_f1"],
+                 "f1 interval": interval(result.get("macro_f1_low"), result.get("macro_f1_high"))})
     # Object dtype first: the micro/macro rows have no precision or recall, shown blank rather than NaN.
     table = pd.DataFrame(rows)
-    if "support" in table:
-        table["support"] = table["support"].astype("Int64")
-    return table.astype(object).fillna("")
+    table["support"] = table["support"].astype("Int64")
+    return table.astype(object).where(table.notna(), "")
 
 
 def evaluation_report(evaluations: list[Evaluation], codebook: Codebook, title: str, n_errors: int = 20) -> str:
     lines = [f"# {title}", "", f"Codebook `{codebook.name}` {codebook.version}; generated {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC.", ""]
     for evaluation in evaluations:
         lines += [f"## {evaluation.name}", "", evaluation.metrics["description"], "", markdown_table(metrics_table(evaluation.metrics)), ""]
+        lines += [f"F1 intervals: {evaluation.metrics['confidence']:.0%} bootstrap ({evaluation.metrics['bootstrap']}).", ""]
+        lines += [f"- warning: {w}" for w in evaluation.metrics["warnings"]] + ([""] if evaluation.metrics["warnings"] else [])
         lines += [f"Expected calibration error: {evaluation.metrics['ece']:.3f}", ""]
         lines += ["### Frame co-occurrence (true x predicted)", "", markdown_table(cooccurrence(evaluation, codebook.frame_names), index=True), ""]
         lines += [f"### The {n_errors} most confident errors, for annotators to review", "", markdown_table(worst_errors(evaluation, codebook.frame_names, n_errors)), ""]
@@ -234,13 +329,12 @@ def train_and_register(
     family: str, corpus: pd.DataFrame, codebook: Codebook, held_out_stories: list[str], models_root: Path, seed: int = 0,
     folds: int = 5, params: dict | None = None, promote: bool = True, data_description: str = "",
     real: pd.DataFrame | None = None, real_weight: int = 1, real_thresholds: bool = False, constructed_tolerance: float = CONSTRUCTED_TOLERANCE,
+    group: str | None = None,
 ) -> TrainingResult:
     """Train on the stories not held out (and the real-news train part), evaluate (cross-validation unless
     ``folds`` is 0, the held-out stories and the real-news test), save a new versioned model folder with its
     card, and promote it to default by ``_decide_promotion``'s rule."""
-    from framing.models import DEFAULT_POINTER, load_model
     from framing.models.encoder import cached_embeddings
-    from framing.tables import write_text_atomic
 
     train, test = split_by_story(corpus, held_out_stories)
     if train.empty:
@@ -249,32 +343,70 @@ def train_and_register(
     with cached_embeddings():
         model, training = fit_combined(family, codebook, train, real, seed=seed, params=params, real_weight=real_weight, real_thresholds=real_thresholds)
         # Cross-validate on each row once, whatever the real-news weight.
-        evaluations = [cross_validate(family, training.drop_duplicates("id"), codebook, folds=folds, seed=seed, params=params)] if folds else []
+        evaluations = [cross_validate(family, training.drop_duplicates("id"), codebook, folds=folds, seed=seed, params=params, group=group)] if folds else []
         evaluations += test_evaluations(model, test, real, len(training))
     parts = real_parts(real)
     model.card.data_hash = data_hash(training)
     model.card.data_description = data_description or f"{len(train)} passages of {train['story'].nunique()} stories"
     model.card.n_train = len(training)
-    model.card.seed = seed
-    model.card.metrics = {e.name: e.metrics for e in evaluations}
-    model.card.versions = library_versions()
     model.card.notes = [f"training took {time.perf_counter() - started:.0f} s including evaluation"]
     if not parts["train"].empty:
         model.card.notes.append(f"real news: {len(parts['train'])} train paragraphs, each repeated {real_weight} time(s), beside {len(train)} constructed passages")
     if real_thresholds and not parts["dev"].empty:
         model.card.notes.append(f"thresholds tuned on the {len(parts['dev'])} paragraphs of the real-news dev split")
+    return register_model(model, evaluations, codebook, models_root, seed, test, parts["test"], promote, constructed_tolerance)
 
+
+def register_model(model, evaluations: list[Evaluation], codebook: Codebook, models_root: Path, seed: int, constructed_test: pd.DataFrame,
+                   real_test: pd.DataFrame, promote: bool, constructed_tolerance: float = CONSTRUCTED_TOLERANCE) -> TrainingResult:
+    """Save a trained model as ``<models_root>/<family>-<UTC time>-<data hash>/`` with its card and
+    evaluation report, and promote it to default by ``_decide_promotion``'s rule."""
+    from framing.models import DEFAULT_POINTER, load_model
+    from framing.tables import write_text_atomic
+
+    model.card.seed = seed
+    model.card.metrics = {e.name: e.metrics for e in evaluations}
+    model.card.versions = library_versions()
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
-    folder = models_root / f"{family}-{stamp}-{model.card.data_hash[:8]}"
+    folder = models_root / f"{model.family}-{stamp}-{model.card.data_hash[:8]}"
     model.save(folder)
     (folder / "evaluation.md").write_text(evaluation_report(evaluations, codebook, f"Evaluation of {folder.name}"), encoding="utf-8")
 
     promoted, note = False, "not promoted (--no-promote)"
     if promote:
-        promoted, note = _decide_promotion(model.card.metrics, test, parts["test"], models_root, codebook, load_model, constructed_tolerance)
+        promoted, note = _decide_promotion(model.card.metrics, constructed_test, real_test, models_root, codebook, load_model, constructed_tolerance)
         if promoted:
             write_text_atomic(models_root / DEFAULT_POINTER, folder.name + "\n")
     return TrainingResult(model, folder, evaluations, promoted, note)
+
+
+def adapt_and_register(base, corpus: pd.DataFrame, data_path: Path, held_out_stories: list[str], models_root: Path, seed: int = 0, folds: int = 5,
+                       promote: bool = True, group: str | None = None, params: dict | None = None) -> TrainingResult:
+    """``framing train --base``: adapt the fitted model ``base`` to the labeled rows of ``data_path`` (the
+    stories in ``held_out_stories`` held out as a test), cross-validate the adaptation (``folds``, grouped by
+    ``group`` or ``fold_groups``' default; 0 skips it), and save the adapted model with a card that records the
+    base and the data added."""
+    from framing.models.base import sha256_file
+    from framing.models.encoder import cached_embeddings
+
+    train, test = split_by_story(corpus, held_out_stories)
+    if train.empty:
+        raise ValueError("every story is held out: nothing left to train on")
+    started = time.perf_counter()
+    with cached_embeddings():
+        evaluations = [cross_validate(base, train, base.codebook, folds=folds, seed=seed, params=params, group=group)] if folds else []
+        model = base.adapted(train["text"].tolist(), label_matrix(train, base.codebook), fold_groups(train, group)[0], **(params or {}))
+        evaluations += test_evaluations(model, test, None, len(train))
+    # A file is named by its bytes; a folder of files by its rows (``data_hash``).
+    digest = sha256_file(Path(data_path)) if Path(data_path).is_file() else data_hash(corpus)
+    model.card.data_hash = data_hash(train)
+    model.card.data_description = f"{base.card.data_description} (the base), then adapted on {len(train)} labeled passages from {data_path}"
+    model.card.n_train = len(train)
+    model.card.base = {"model": _model_name(base), "path": str(base.folder), "family": base.family, "data_hash": base.card.data_hash}
+    model.card.added = {"file": str(data_path), "rows": len(corpus), "sha256": digest}
+    model.card.notes = [f"adapting took {time.perf_counter() - started:.0f} s including evaluation",
+                        f"adaptation parameters: { {**base.adapt_params(), **(params or {})} or 'as the base'}"]
+    return register_model(model, evaluations, base.codebook, models_root, seed, test, real_parts(None)["test"], promote)
 
 
 def _decide_promotion(new_metrics: dict[str, dict], constructed_test: pd.DataFrame, real_test: pd.DataFrame, models_root: Path, codebook: Codebook,

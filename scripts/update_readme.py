@@ -34,6 +34,9 @@ EXAMPLES = {
     "annotate-export": "(framing annotate examples/peru-mexico/ --export label-studio /tmp/peru-mexico-tasks.json --order uncertain && head -c 700 /tmp/peru-mexico-tasks.json)",
     "corpus-import": "(framing corpus import examples/annotation/prodigy-db-out.jsonl --output /tmp/imported.jsonl && framing corpus check /tmp/imported.jsonl)",
     "evaluate": "framing evaluate --data labeled/ --model models/$(cat models/DEFAULT) --realnews ../shared/realnews --report reports/default-model-evaluation.md",
+    "evaluate-mine": "framing evaluate --data examples/mine.jsonl --model models/DEFAULT",
+    "evaluate-scratch": "framing evaluate --data examples/mine.jsonl",
+    "adapt": "framing train --base models/DEFAULT --data examples/mine.jsonl --models-dir /tmp/my-models --no-promote",
 }
 
 # Block name -> the result files pasted into it, in order.
@@ -43,6 +46,7 @@ RESULTS = {
     "quantisation": ["benchmarks/results/heldout-float32.md"],
     "semeval2023": ["benchmarks/results/semeval2023.md"],
     "frac": ["benchmarks/results/frac.md"],
+    "learning-curve": ["benchmarks/results/learning-curve.md", "benchmarks/results/learning-curve-finetune.md"],
     "speed": ["benchmarks/results/speed.md", "benchmarks/results/speed-1m.md"],
     "large-compare": ["benchmarks/results/large-compare.md"],
     "corpus-check-scale": ["benchmarks/results/corpus-check-scale.md"],

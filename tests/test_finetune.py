@@ -91,3 +91,20 @@ def test_weights_that_do_not_fit_are_refused(fitted, tmp_path):
     (folder / MODEL_FILE).write_text(json.dumps(manifest))
     with pytest.raises(ModelError, match="do not fit"):
         load_model(folder)
+
+
+def test_adapting_continues_from_the_base_weights_toward_the_new_labels(data, fitted):
+    codebook, texts, Y, groups = data
+    new = Y.copy()
+    new[:, 0] = 1 - new[:, 0]  # the first frame's labels turned round
+    # No validation split (one training, kept short): calibration and thresholds stay the base's.
+    adapted = fitted.adapted(texts, new, groups, head_learning_rate=1e-2, validation_fraction=0.0)
+    assert adapted.base is fitted and adapted.params["learning_rate"] == 1e-5 and adapted.params["epochs"] == fitted.params["epochs"]
+    np.testing.assert_array_equal(adapted.thresholds, fitted.thresholds)
+    np.testing.assert_array_equal(adapted.calibration_scale, fitted.calibration_scale)
+    # Started from the base's trained head, not from a fresh one: the head moved, but little.
+    change = np.linalg.norm(adapted.state["head.weight"] - fitted.state["head.weight"]) / np.linalg.norm(fitted.state["head.weight"])
+    assert 0 < change < 0.5
+    before, after = fitted._logits(texts)[:, 0], adapted._logits(texts)[:, 0]
+    moved = after - before
+    assert moved[new[:, 0] == 1].mean() > moved[new[:, 0] == 0].mean()

@@ -53,8 +53,11 @@ def default_model_dir() -> Path:
 
 
 def load_model(folder: str | Path | None = None, codebook: Codebook | None = None) -> FrameClassifier:
-    """Load a model folder (the default one without a folder). With ``codebook``, refuse a model made for another."""
+    """Load a model folder (the default one without a folder; a ``DEFAULT`` pointer file stands for the folder it
+    names). With ``codebook``, refuse a model made for another."""
     folder = Path(folder) if folder is not None else default_model_dir()
+    if folder.is_file() and folder.name == DEFAULT_POINTER:  # models/DEFAULT: the folder it names, beside it
+        folder = folder.parent / folder.read_text(encoding="utf-8").strip()
     if not folder.is_dir():
         raise ModelError(f"{folder}: model folder not found")
     manifest = read_manifest(folder, expected_codebook=codebook)

@@ -91,6 +91,9 @@ class ModelCard:
     versions: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     created_by: str = ""
+    # An adapted model: the base's folder name, path, family and training-data hash; the added data's file, rows and SHA-256.
+    base: dict = field(default_factory=dict)
+    added: dict = field(default_factory=dict)
 
 
 class FrameClassifier:
@@ -112,6 +115,35 @@ class FrameClassifier:
         self.thresholds = np.full(len(codebook.frames), 0.5)
         self.card = ModelCard()
         self.folder: Path | None = None
+        # The fitted model this one is adapted from (``adapted``); None for a model trained from scratch.
+        self.base: FrameClassifier | None = None
+
+    @classmethod
+    def adapt_params(cls) -> dict:
+        """Parameters that ``adapted`` changes from the base's (a family may continue training more gently)."""
+        return {}
+
+    def adapted(self, texts: list[str], Y: np.ndarray, groups: np.ndarray | None = None, **params) -> FrameClassifier:
+        """A new model adapted from this fitted one to new labels: the same codebook, features and encoder,
+        training continued from this model's weights (each family's ``_fit`` says how), thresholds re-tuned
+        on the new data's out-of-fold (or validation) scores. A frame with no positive or no negative in the
+        new data keeps this model's head and threshold. This model is left unchanged."""
+        model = self.__class__(self.codebook, seed=self.seed, **{**self.params, **self.adapt_params(), **params})
+        model.base = self
+        return model.fit(texts, Y, groups)
+
+    def fold_model(self) -> FrameClassifier:
+        """An unfitted model like this one (same parameters, same base) for an inner fold."""
+        model = self.__class__(self.codebook, seed=self.seed, **self.params)
+        model.base = self.base
+        return model
+
+    def kept_from_base(self, Y: np.ndarray) -> np.ndarray:
+        """Per frame, whether the new labels cannot train it (no positive or no negative): it keeps the base's head and threshold."""
+        if self.base is None:
+            return np.zeros(Y.shape[1], dtype=bool)
+        positives = Y.sum(axis=0)
+        return (positives == 0) | (positives == len(Y))
 
     @classmethod
     def default_params(cls) -> dict:
@@ -128,14 +160,14 @@ class FrameClassifier:
             raise ValueError(f"Y must have shape ({len(texts)}, {len(self.codebook.frames)}), got {Y.shape}")
         tuned = tune_thresholds(Y, self.out_of_fold_scores(texts, Y, groups))
         self._fit(texts, Y)
-        self.thresholds = self._probability_thresholds(tuned)
+        self.thresholds = np.where(self.kept_from_base(Y), self.base.thresholds if self.base is not None else 0.5, self._probability_thresholds(tuned))
         return self
 
     def out_of_fold_scores(self, texts: list[str], Y: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
         """Threshold-tuning scores for every passage from a model that did not see its fold (its story, when grouped)."""
         scores = np.zeros(Y.shape, dtype=float)
         for train_index, test_index in out_of_fold_splits(len(texts), groups, self.threshold_folds, self.seed):
-            fold_model = self.__class__(self.codebook, seed=self.seed, **self.params)
+            fold_model = self.fold_model()
             fold_model._fit([texts[i] for i in train_index], Y[train_index])
             scores[test_index] = fold_model._tuning_scores([texts[i] for i in test_index])
         return scores

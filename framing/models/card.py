@@ -7,15 +7,40 @@ def _metrics_table(metrics: dict, frames: list[str]) -> list[str]:
     per_frame = metrics.get("per_frame", {})
     if not per_frame:
         return []
-    lines = ["| frame | precision | recall | F1 | support | threshold |", "| --- | --- | --- | --- | --- | --- |"]
+    lines = ["| frame | precision | recall | F1 | F1 interval | support | threshold |", "| --- | --- | --- | --- | --- | --- | --- |"]
     for name in frames:
         m = per_frame.get(name, {})
-        lines.append(f"| {name} | {m.get('precision', 0):.3f} | {m.get('recall', 0):.3f} | {m.get('f1', 0):.3f} | {m.get('support', 0)} | {m.get('threshold', 0):.2f} |")
-    lines.append(f"| **micro** | | | {metrics.get('micro_f1', 0):.3f} | | |")
-    lines.append(f"| **macro** | | | {metrics.get('macro_f1', 0):.3f} | | |")
+        lines.append(f"| {name} | {_number(m.get('precision'))} | {_number(m.get('recall'))} | {_number(m.get('f1'))} | "
+                     f"{_interval(m.get('f1_low'), m.get('f1_high'))} | {m.get('support', 0)} | {m.get('threshold', 0):.2f} |")
+    lines.append(f"| **micro** | | | {_number(metrics.get('micro_f1'))} | | | |")
+    lines.append(f"| **macro** | | | {_number(metrics.get('macro_f1'))} | {_interval(metrics.get('macro_f1_low'), metrics.get('macro_f1_high'))} | | |")
     if "ece" in metrics:
         lines.append(f"\nExpected calibration error (10 bins, mean over frames): {metrics['ece']:.3f}")
     return lines
+
+
+def _number(value) -> str:
+    """A score to three places; "no support" for a frame the test data has no positive of (F1 undefined)."""
+    return "no support" if value is None else f"{value:.3f}"
+
+
+def _interval(low, high) -> str:
+    return "" if low is None else f"{low:.2f}-{high:.2f}"
+
+
+def _base_lines(card: dict) -> list[str]:
+    """What an adapted model (``framing train --base``) was adapted from, and with what."""
+    base, added = card.get("base") or {}, card.get("added") or {}
+    if not base:
+        return []
+    return [
+        "## Adapted from",
+        "",
+        f"- base model: `{base['model']}` (family {base['family']}, from `{base['path']}`; its training data SHA-256 `{base['data_hash']}`); "
+        "codebook, features and encoder kept, training continued from its weights",
+        f"- data added: `{added['file']}`, {added['rows']} rows, file SHA-256 `{added['sha256']}`",
+        "",
+    ]
 
 
 def render_card(model, manifest: dict) -> str:
@@ -39,7 +64,7 @@ def render_card(model, manifest: dict) -> str:
         f"- seed: {manifest['seed']}",
         f"- parameters: `{manifest['params']}`",
         "",
-    ]
+    ] + _base_lines(card)
     for split_name, metrics in card.get("metrics", {}).items():
         lines += [f"## Metrics: {split_name}", ""]
         if metrics.get("description"):

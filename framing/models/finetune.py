@@ -301,6 +301,12 @@ class FineTunedClassifier(FrameClassifier):
             "threads": 0,  # torch CPU threads; 0: every CPU this process may use
         }
 
+    @classmethod
+    def adapt_params(cls) -> dict:
+        # Continuing from trained weights: a fifth of the encoder's and a tenth of the head's rate, so a few
+        # hundred new passages correct the model rather than overwrite it.
+        return {"learning_rate": 1e-5, "head_learning_rate": 1e-4}
+
     def __init__(self, codebook, seed: int = 0, **params):
         super().__init__(codebook, seed=seed, **params)
         self.network = None  # the torch network: in training, and for the float32 backend
@@ -319,17 +325,22 @@ class FineTunedClassifier(FrameClassifier):
         if not texts:
             raise ValueError("no training texts")
         train_index, validation_index = self.validation_split(Y, groups)
-        self.calibration_scale = np.ones(Y.shape[1])
-        self.calibration_bias = np.zeros(Y.shape[1])
-        self.thresholds = np.full(Y.shape[1], 0.5)
+        # From scratch: identity calibration and 0.5 until the validation split says otherwise; adapting: the base's.
+        if self.base is not None:
+            self.calibration_scale, self.calibration_bias, self.thresholds = (
+                np.array(v, dtype=float) for v in (self.base.calibration_scale, self.base.calibration_bias, self.base.thresholds))
+        else:
+            self.calibration_scale, self.calibration_bias, self.thresholds = np.ones(Y.shape[1]), np.zeros(Y.shape[1]), np.full(Y.shape[1], 0.5)
         self.validation = {}
         if len(validation_index):
             started = time.perf_counter()
             self._fit([texts[i] for i in train_index], Y[train_index])
             logits = self._logits([texts[i] for i in validation_index])
-            for j in range(Y.shape[1]):
+            # Adapting, a frame without a positive (or a negative) in the validation split keeps the base's calibration and threshold.
+            trained = ~self.kept_from_base(Y[validation_index])
+            for j in np.flatnonzero(trained):
                 self.calibration_scale[j], self.calibration_bias[j] = _platt(logits[:, j], Y[validation_index, j])
-            self.thresholds = tune_thresholds(Y[validation_index], self._calibrate(logits))
+            self.thresholds = np.where(trained, tune_thresholds(Y[validation_index], self._calibrate(logits)), self.thresholds)
             self.validation = {
                 "n_train": int(len(train_index)),
                 "n_validation": int(len(validation_index)),
@@ -379,10 +390,13 @@ class FineTunedClassifier(FrameClassifier):
         fork_devices = [torch.cuda.current_device()] if device.type == "cuda" else []
         with _threads(int(p["threads"])), torch.random.fork_rng(devices=fork_devices), torch.enable_grad():
             torch.manual_seed(self.seed)
-            network = _build_network(Y.shape[1], pretrained=True)
-            prior = (Y.sum(axis=0) + 0.5) / (len(Y) + 1.0)
-            with torch.no_grad():
-                network.head.bias.copy_(torch.from_numpy(np.log(prior / (1 - prior)).astype(np.float32)))
+            if self.base is not None:  # adapting: encoder and head start from the base's trained weights
+                network = self.base._network_from_state()
+            else:
+                network = _build_network(Y.shape[1], pretrained=True)
+                prior = (Y.sum(axis=0) + 0.5) / (len(Y) + 1.0)
+                with torch.no_grad():
+                    network.head.bias.copy_(torch.from_numpy(np.log(prior / (1 - prior)).astype(np.float32)))
             network.to(device).train()
             no_decay = ("bias", "LayerNorm.weight", "layer_norm.weight")
             groups = [

@@ -156,6 +156,9 @@ class LinearHeadClassifier(FrameClassifier):
 
     def _fit(self, texts: list[str], Y: np.ndarray, features=None) -> None:
         X = self._fit_features(texts) if features is None else features
+        if self.base is not None:
+            self.heads = self._adapted_heads(X, Y)
+            return
         estimators = []
         for j in range(Y.shape[1]):
             head = _frame_head(Y[:, j], self.params["C"], self.seed, self.params["solver"])
@@ -163,6 +166,37 @@ class LinearHeadClassifier(FrameClassifier):
                 head.fit(X, Y[:, j])
             estimators.append(head)
         self.heads = HeadArrays.from_estimators(estimators, X.shape[1])
+
+    def _adapted_heads(self, X, Y: np.ndarray) -> HeadArrays:
+        """Heads refitted on new labels from the base's: each frame's regression sees the base head's linear
+        score as one more feature beside the (base's) features, so it starts from what the base knew and
+        learns the correction the new labels ask for; the result is again one linear score per frame
+        (``coef + w * base coef``), calibrated on the new data. A frame the new labels cannot train keeps
+        the base's head."""
+        from scipy.sparse import csr_matrix, hstack, issparse
+
+        base = self.base.heads
+        base_scores = base.decision(X)
+        kept = self.kept_from_base(Y)
+        heads = HeadArrays(base.coef.copy(), base.intercept.copy(), base.scale.copy(), base.bias.copy())
+        # Only the features some new passage has can get a correction (the others' would be 0): fitting on
+        # them alone keeps a refit over a large TF-IDF vocabulary fast.
+        used = np.unique(X.indices) if issparse(X) else np.arange(X.shape[1])
+        X = X[:, used]
+        for j in np.flatnonzero(~kept):
+            # Scaled to unit spread like the other features (an unscaled score makes liblinear crawl).
+            spread = float(base_scores[:, j].std()) or 1.0
+            column = (base_scores[:, j : j + 1] / spread).astype(np.float32)
+            stacked = hstack([X, csr_matrix(column)], format="csr") if issparse(X) else np.hstack([X, column])
+            head = _frame_head(Y[:, j], self.params["C"], self.seed, self.params["solver"]).fit(stacked, Y[:, j])
+            fitted = HeadArrays.from_estimators([head], stacked.shape[1])
+            weight = fitted.coef[0, -1] / spread
+            heads.coef[j] = weight * base.coef[j]
+            heads.coef[j, used] += fitted.coef[0, :-1]
+            heads.intercept[j] = fitted.intercept[0] + weight * base.intercept[j]
+            # A calibration fitted the wrong way round (few positives in its folds) would invert the ranking: keep the regression's own sigmoid.
+            heads.scale[j], heads.bias[j] = (fitted.scale[0], fitted.bias[0]) if fitted.scale[0] < 0 else (-1.0, 0.0)
+        return heads
 
     def _scores(self, texts: list[str]) -> np.ndarray:
         return self._scores_from_features(self._features(texts))
@@ -194,7 +228,7 @@ class LinearHeadClassifier(FrameClassifier):
         X = self._features(texts)
         scores = np.zeros(Y.shape, dtype=float)
         for train_index, test_index in out_of_fold_splits(len(texts), groups, self.threshold_folds, self.seed):
-            fold_model = self.__class__(self.codebook, seed=self.seed, **self.params)
+            fold_model = self.fold_model()
             fold_model._fit([], Y[train_index], features=X[train_index])
             scores[test_index] = fold_model._uncalibrated_from_features(X[test_index])
         self._cached_features = (texts, X)
@@ -236,6 +270,9 @@ class TfidfClassifier(LinearHeadClassifier):
     def _fit_features(self, texts):
         from sklearn.feature_extraction.text import TfidfVectorizer
 
+        if self.base is not None:  # adapting: the base's vocabulary and weights, so its heads still apply
+            self.vectorizer = self.base.vectorizer
+            return self.vectorizer.transform(texts)
         self.vectorizer = TfidfVectorizer(
             ngram_range=(1, self.params["ngram_max"]),
             min_df=min(self.params["min_df"], max(1, len(texts) // 10)),
