@@ -113,3 +113,14 @@ def test_near_duplicates_are_found_without_comparing_every_pair():
     found = {(i, j) for i, j, _ in near_duplicate_pairs(texts)}
     assert len(exhaustive) >= 30 and found <= exhaustive
     assert len(found) >= 0.95 * len(exhaustive)
+
+
+def test_annotated_rows_need_no_register_but_corpus_rows_do(tmp_path):
+    """A researcher's archive rarely says an article's register: `framing annotate`'s file must pass the check without one."""
+    text = "Lima recalled its ambassador and said the Mexican president had interfered in the internal affairs of a sovereign nation."
+    rows = [{"id": "a:0", "text": text, "labels": ["sovereignty"], "story": "a", "register": "", "source": "annotated", "annotator": "ana"},
+            {"id": "b:0", "text": text + " Again.", "labels": [], "story": "b", "register": "", "source": "constructed", "annotator": "ana"}]
+    path = tmp_path / "mine.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    problems = [str(p) for p in check_corpus(load_corpus(path), load_codebook())]
+    assert [p for p in problems if "register" in p] == [f"{path}:row 2 (id b:0): register '' is not one of " + ", ".join(__import__("framing.corpus", fromlist=["REGISTERS"]).REGISTERS)]
