@@ -455,7 +455,7 @@ def evaluate(
     """
     from framing import api
     from framing.corpus import split_by_story
-    from framing.evaluation import HELD_OUT_TEST, cross_validate, evaluation_report, fit_combined, save_metrics, test_evaluations
+    from framing.evaluation import HELD_OUT_TEST, counted, cross_validate, evaluation_report, fit_combined, save_metrics, test_evaluations
     from framing.models import FAMILIES
     from framing.models.encoder import cached_embeddings
     from framing.tables import write_text_atomic
@@ -475,7 +475,7 @@ def evaluate(
     else:
         loaded = api.load_scoring_model(Path(model), codebook)
         if held_out:
-            description = f"{model} tested on {len(test_part)} passages of {test_part['story'].nunique()} held-out stories."
+            description = f"{model} tested on {counted(len(test_part), 'passage')} of {counted(test_part['story'].nunique(), 'held-out story')}."
         else:  # no stories named for testing: every row is new to the model, unless it was trained on this very file
             test_part = corpus
             description = f"{model} tested as it is on all {len(corpus)} passages of {data} (no test_stories.txt names stories to hold out)."

@@ -176,6 +176,11 @@ def cross_validate(family, corpus: pd.DataFrame, codebook: Codebook, folds: int 
     return Evaluation("cross-validation", description, corpus, Y, probabilities, thresholds.mean(axis=0), result | {"description": description})
 
 
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``1 held-out story``, ``7 held-out stories``: report text that reads right for any count."""
+    return f"{n} {noun if n == 1 else plural or (noun[:-1] + 'ies' if noun.endswith('y') else noun + 's')}"
+
+
 def predict_with_progress(model, texts: list[str], description: str, chunk: int = 256) -> np.ndarray:
     """``model.predict_proba(texts)`` in chunks, with a progress bar (shown by the CLI on a terminal)."""
     from framing import progress
@@ -311,7 +316,7 @@ def test_evaluations(model, constructed_test: pd.DataFrame, real: pd.DataFrame |
     evaluations = []
     if not constructed_test.empty:
         evaluations.append(evaluate_model(model, constructed_test, HELD_OUT_TEST, f"Trained on {n_train} passages; tested on {len(constructed_test)} constructed passages of "
-                                          f"{constructed_test['story'].nunique()} stories never seen in training: {', '.join(sorted(constructed_test['story'].unique()))}."))
+                                          f"{counted(constructed_test['story'].nunique(), 'story')} never seen in training: {', '.join(sorted(constructed_test['story'].unique()))}."))
     real_test = real_parts(real)["test"]
     if not real_test.empty:
         evaluations.append(evaluate_model(model, real_test, REAL_TEST, f"Tested on {len(real_test)} real news paragraphs of {real_test['article'].nunique()} articles "
@@ -347,7 +352,7 @@ def train_and_register(
         evaluations += test_evaluations(model, test, real, len(training))
     parts = real_parts(real)
     model.card.data_hash = data_hash(training)
-    model.card.data_description = data_description or f"{len(train)} passages of {train['story'].nunique()} stories"
+    model.card.data_description = data_description or f"{counted(len(train), 'passage')} of {counted(train['story'].nunique(), 'story')}"
     model.card.n_train = len(training)
     model.card.notes = [f"training took {time.perf_counter() - started:.0f} s including evaluation"]
     if not parts["train"].empty:

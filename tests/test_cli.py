@@ -246,3 +246,19 @@ def test_the_readme_names_no_path_of_the_machine_it_was_written_on():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     commands = [line for line in readme.splitlines() if "benchmarks/" in line and "python" in line]
     assert commands and not [line for line in commands if "/work/" in line or "/tmp/" in line]
+
+
+def test_reports_count_in_words_that_read_right(run_cli, tmp_path):
+    from framing.evaluation import counted
+
+    assert [counted(1, "held-out story"), counted(7, "held-out story"), counted(1, "passage"), counted(3, "passage")] == [
+        "1 held-out story", "7 held-out stories", "1 passage", "3 passages"]
+    from .conftest import ROOT
+
+    data = tmp_path / "mine.jsonl"
+    rows = [line for line in (ROOT / "examples" / "mine.jsonl").read_text().splitlines()]
+    data.write_text("\n".join(rows) + "\n")
+    (tmp_path / "test_stories.txt").write_text(json.loads(rows[0])["story"] + "\n")
+    result = run_cli("evaluate", "--data", data, "--model", "models/DEFAULT")
+    assert result.exit_code == 0, result.stderr
+    assert "of 1 held-out story." in " ".join(result.stdout.split())
