@@ -113,12 +113,12 @@ def label_in_the_browser(work: Path, passages: str, labels: str, gold: dict[str,
 def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="framing-loop-"))
     gold = build_archive(work / "archive")
-    shutil.copytree(ROOT / "models", work / "models", symlinks=True)
+    (work / "models").symlink_to(ROOT / "models")  # read only: the adapted model goes to my-models/
     parts = [framing(work, "score", "archive/", "--passages", "p.csv", "-o", "mixes.csv")]
     parts.append(label_in_the_browser(work, "p.csv", "mine.jsonl", gold))
     parts.append(framing(work, "corpus", "check", "mine.jsonl"))
     parts.append(framing(work, "evaluate", "--data", "mine.jsonl", "--model", "models/DEFAULT"))
-    parts.append(framing(work, "train", "--base", "models/DEFAULT", "--data", "mine.jsonl", "--no-promote", "--folds", "0"))
+    parts.append(framing(work, "train", "--base", "models/DEFAULT", "--data", "mine.jsonl", "--models-dir", "my-models", "--no-promote", "--folds", "0"))
     parts.append(framing(work, "evaluate", "--data", "mine.jsonl", "--base", "models/DEFAULT"))
     rows = [json.loads(line) for line in (work / "mine.jsonl").read_text().splitlines()]
     transcript = "\n".join(p.rstrip("\n") + "\n" for p in parts)

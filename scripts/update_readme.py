@@ -50,6 +50,7 @@ RESULTS = {
     "speed": ["benchmarks/results/speed.md", "benchmarks/results/speed-1m.md"],
     "large-compare": ["benchmarks/results/large-compare.md"],
     "corpus-check-scale": ["benchmarks/results/corpus-check-scale.md"],
+    "annotate-loop": ["docs/annotate-loop.md"],
 }
 
 

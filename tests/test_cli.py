@@ -226,6 +226,11 @@ def test_long_commands_show_a_bar_with_a_total_on_a_terminal(tmp_path):
     shown = _stderr_on_a_terminal("annotate", str(EXAMPLES), "--labels", str(tmp_path / "mine.jsonl"), "--export", "prodigy", str(tmp_path / "tasks.jsonl"))
     assert "/3 [" in shown
     assert "/3 [" not in _stderr_on_a_terminal("-q", "score", str(EXAMPLES), "-o", str(tmp_path / "quiet.csv"))
+    from .conftest import ROOT
+
+    tfidf = next((ROOT / "models").glob("tfidf-*"))
+    shown = _stderr_on_a_terminal("evaluate", "--data", str(ROOT / "labeled"), "--model", str(tfidf))
+    assert "/360 [" in shown and "passage" in shown
 
 
 def test_help_texts_fit_their_command(run_cli):
