@@ -317,13 +317,13 @@ def score(paths: list[str | Path], model=None, metadata_path: str | Path | None 
     """Score articles in memory: (article table, passage table, failures). For large inputs use score_to_files."""
     from framing.scoring import score_articles
 
-    model = model or load_scoring_model()
     from framing import progress
     from framing.articles import count_articles, resolve_inputs
 
+    model = model or load_scoring_model()
     batches = []
     # The bar (on a terminal, from the CLI) serves every command that scores in memory: compare, annotate.
-    with progress.bar(count_articles(resolve_inputs(paths)) if progress.enabled() else None, "article") as bar:
+    with progress.bar(lambda: count_articles(resolve_inputs(paths)), "article") as bar:
         for batch in score_articles(articles_with_metadata(paths, metadata_path), model):
             batches.append(batch)
             bar.update(len(batch.articles) + len(batch.failures))
@@ -487,7 +487,7 @@ def annotation_session(paths: list[str | Path], labels: str | Path, model=None, 
 
     model = model or load_scoring_model()
     passages, embeddings = annotation_passages(paths, model, metadata_path, embed=order != "random")  # a random order is never refreshed
-    options = SessionOptions(order=order, blind=blind, annotator=annotator, seed=seed, model_name=model.folder.name if model.folder else model.family)
+    options = SessionOptions(order=order, blind=blind, annotator=annotator, seed=seed, model_name=_model_version(model))
     return AnnotationSession(passages, model.codebook, model.thresholds, LabelStore(labels), options, embeddings)
 
 
@@ -513,8 +513,12 @@ def export_annotation_tasks(paths: list[str | Path], tool: str, output: str | Pa
     picks = plan(order, candidates, probabilities, model.thresholds, clusters(embeddings, seed) if order == "diverse" else None, seed=seed)
     ordered = passages.iloc[[p.index for p in picks]].reset_index(drop=True)
     write = export_label_studio if tool == "label-studio" else export_prodigy
-    version = model.folder.name if model.folder else model.family
-    return write(ordered, model.codebook, model.thresholds, output, version), len(ordered)
+    return write(ordered, model.codebook, model.thresholds, output, _model_version(model)), len(ordered)
+
+
+def _model_version(model) -> str:
+    """What an answer or a task records as the model that suggested it: the model folder, else the family."""
+    return model.folder.name if model.folder else model.family
 
 
 def import_annotation_file(path: str | Path, output: str | Path, codebook_path: str | Path | None = None, tool: str | None = None) -> pd.DataFrame:

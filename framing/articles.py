@@ -197,9 +197,18 @@ def _checked(article: Article) -> Article | ArticleFailure:
 def list_article_files(path: Path) -> list[Path]:
     if path.is_file():
         return [path]
+    return sorted(p for p in path.rglob("*") if _is_article_file(p))
+
+
+def _is_article_file(path: Path) -> bool:
     # A dangling link is kept (it is not is_file()) so that it is listed among the failures, not skipped.
-    return sorted(p for p in path.rglob("*") if (p.is_file() or (p.is_symlink() and not p.exists()))
-                  and p.suffix.lower() in ARTICLE_SUFFIXES and not p.name.startswith("."))
+    return (path.is_file() or (path.is_symlink() and not path.exists())) and path.suffix.lower() in ARTICLE_SUFFIXES and not path.name.startswith(".")
+
+
+def _has_article_files(folder: Path) -> bool:
+    """Whether ``folder`` holds an article (the same rule as list_article_files), stopping at the first: the
+    full listing of a large archive is made once, by the reader."""
+    return any(map(_is_article_file, folder.rglob("*")))
 
 
 def _ids_for(files: list[Path]) -> list[str]:
@@ -294,7 +303,7 @@ def resolve_inputs(paths: Iterable[str | Path]) -> list[Path]:
         path = Path(raw)
         if not path.exists():
             raise InputError(f"{path}: no such file or folder")
-        if path.is_dir() and not list_article_files(path):
+        if path.is_dir() and not _has_article_files(path):
             raise InputError(f"{path}: the folder has no .txt, .md or .html articles")
         if path.is_file() and not (is_table(path) or path.suffix.lower() in ARTICLE_SUFFIXES):
             raise InputError(f"{path}: unsupported file type {path.suffix!r}; use .txt, .md, .html, .csv, .jsonl or .parquet")
@@ -342,7 +351,8 @@ def articles_with_metadata(paths: list[str | Path], metadata_path: str | Path | 
 def iter_articles(paths: Iterable[str | Path], metadata: pd.DataFrame | None = None, chunk_rows: int = 10_000) -> Iterator[Article | ArticleFailure]:
     """Every article of the inputs, in order; see the module docstring."""
     resolved = resolve_inputs(paths)
-    files = [f for p in resolved if not is_table(p) for f in list_article_files(p)]
+    listings = {p: list_article_files(p) for p in resolved if not is_table(p)}
+    files = [f for listing in listings.values() for f in listing]
     ids = dict(zip(files, _ids_for(files)))
     first_source: dict[str, str] = {}
 
@@ -358,7 +368,7 @@ def iter_articles(paths: Iterable[str | Path], metadata: pd.DataFrame | None = N
             for item in _iter_table_articles(path, chunk_rows):
                 yield unique(item)
             continue
-        for file in list_article_files(path):
+        for file in listings[path]:
             item = read_article_file(file, ids[file])
             yield unique(_apply_metadata(item, metadata) if isinstance(item, Article) else item)
 

@@ -108,14 +108,6 @@ def _print_table(table, title: str = "") -> None:
               "see every column with -f csv, -f jsonl or -o FILE, or in a wider terminal")
 
 
-def _progress(total, unit: str):
-    """A bar with total, rate and time left on a terminal; nothing when piped or -q. ``total`` may be a
-    function, called only when the bar is shown (counting a large table's rows takes a moment)."""
-    from framing import progress
-
-    return progress.bar(total() if callable(total) and progress.enabled() else (None if callable(total) else total), unit)
-
-
 @app.command()
 def classify(
     input: Annotated[str, typer.Argument(help="CSV, JSONL or Parquet file with a 'text' column (optional 'id'), or - for one passage per line on stdin. Example: passages.csv")],
@@ -134,9 +126,10 @@ def classify(
 
     scoring_model = api.load_scoring_model(model, codebook)
     if output is not None:  # streamed chunk by chunk: an archive of passages need not fit in memory
+        from framing import progress
         from framing.tables import count_rows
 
-        with _progress(None if str(input) == "-" else (lambda: count_rows(input)), "passage") as bar:
+        with progress.bar(None if str(input) == "-" else (lambda: count_rows(input)), "passage") as bar:
             rows = api.classify_to_file(input, output, scoring_model, progress=bar.update)
         _note(f"wrote {rows} rows to {output}")
         return
@@ -196,13 +189,14 @@ def score(
 
 
 def _score_into(paths, target: Path, output, passages, errors, scoring_model, metadata, engine: str, resume: bool, workers, scheduler, api):
+    from framing import progress
     from framing.articles import count_articles, resolve_inputs
 
     if engine not in ("local", "dask"):
         raise InputError(f"--engine {engine!r}: use 'local' or 'dask'")
     if engine == "dask" and resume:
         raise InputError("--resume works with --engine local only: a Dask run keeps no checkpoint")
-    with _progress(lambda: count_articles(resolve_inputs(paths)), "article") as bar:
+    with progress.bar(lambda: count_articles(resolve_inputs(paths)), "article") as bar:
         if engine == "dask":
             from framing.distributed import score_with_dask
 

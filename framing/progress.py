@@ -9,6 +9,7 @@ rate and the time left.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 _enabled = False
 
@@ -22,8 +23,13 @@ def enabled() -> bool:
     return _enabled
 
 
-def bar(total: int | None, unit: str, description: str | None = None):
-    """A tqdm bar on stderr (a context manager with ``update(n)``), disabled unless :func:`enable` was called."""
+def bar(total: int | Callable[[], int] | None, unit: str, description: str | None = None):
+    """A tqdm bar on stderr (a context manager with ``update(n)``), disabled unless :func:`enable` was called.
+
+    ``total`` may be a function: it is called only when the bar is shown (counting the articles of a large
+    folder, or the rows of a large table, takes a moment that a piped run need not spend)."""
     from tqdm import tqdm
 
+    if callable(total):
+        total = total() if _enabled else None
     return tqdm(total=total, unit=unit, desc=description, disable=not _enabled, file=sys.stderr, dynamic_ncols=True, leave=False)

@@ -100,10 +100,7 @@ def count_rows(path: str | Path) -> int:
         if fmt == "jsonl":
             with path.open("rb") as handle:
                 return sum(1 for line in handle if line.strip())
-        from framing.articles import text_encoding  # framing.articles imports this module
-
-        with path.open("rb") as handle:
-            encoding = text_encoding(handle.read(1 << 20))
+        encoding = _csv_encoding(path)
         with path.open(encoding="utf-8-sig" if encoding == "utf-8" else encoding, errors="replace", newline="") as handle:
             return max(0, sum(1 for _ in csv.reader(handle)) - 1)
     except Exception:  # a broken table is reported by its reader, with the place; the bar just has no total
@@ -115,16 +112,21 @@ def read_table(path: str | Path, required: tuple[str, ...] = ("text",)) -> pd.Da
     return pd.concat(chunks, ignore_index=True)
 
 
-def _iter_csv(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
-    # Spreadsheets often save CSV as Windows-1252 or UTF-16: detect it as for article files.
+def _csv_encoding(path: Path) -> str:
+    """The encoding of a CSV file, detected from its first megabyte as for article files (spreadsheets often
+    save CSV as Windows-1252 or UTF-16); InputError for binary data."""
     from framing.articles import NotText, text_encoding  # framing.articles imports this module
 
     with path.open("rb") as handle:
         sample = handle.read(1 << 20)
     try:
-        encoding = text_encoding(sample)
+        return text_encoding(sample)
     except NotText as exc:
         raise InputError(f"{path}: {exc}") from None
+
+
+def _iter_csv(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    encoding = _csv_encoding(path)
     # The csv module refuses fields over 128 KB; a longer article is read, and refused by the article reader.
     csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))
     problem = _csv_problem(path, encoding, rows=1)
