@@ -26,7 +26,7 @@ import pandas as pd
 from framing.articles import MAX_ARTICLE_CHARS, ArticleFailure, articles_with_metadata, text_problem
 from framing.codebook import Codebook, load_codebook
 from framing.errors import InputError
-from framing.tables import DEFAULT_CHUNK_ROWS, TableWriter, iter_table, table_format
+from framing.tables import DEFAULT_CHUNK_ROWS, TableWriter, drop_torn_line, iter_table, table_format
 
 CHECKPOINT_SUFFIX = ".partial.jsonl"
 
@@ -166,7 +166,7 @@ class _Checkpoint:
         self.done_ids: set[str] = set()
         self.rows_before = 0
         if resume and self.path.exists():
-            self._truncate_to_complete_lines()
+            drop_torn_line(self.path)
             self._check_lines()
             if finished_ids is not None:
                 self._keep_articles(finished_ids)
@@ -177,12 +177,6 @@ class _Checkpoint:
             self.path.unlink()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.handle = self.path.open("a", encoding="utf-8")
-
-    def _truncate_to_complete_lines(self) -> None:
-        """A run killed mid-write can leave a torn last line: drop it."""
-        data = self.path.read_bytes()
-        if data and not data.endswith(b"\n"):
-            self.path.write_bytes(data[: data.rfind(b"\n") + 1])
 
     def _check_lines(self) -> None:
         """Every line a JSON object with an article id, as this class writes them; anything else is refused with its line."""

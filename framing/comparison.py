@@ -149,7 +149,6 @@ def compare(passages: pd.DataFrame, codebook: Codebook, thresholds: np.ndarray, 
 def _distances(units: np.ndarray, items: np.ndarray, weights: _Weights, point: dict, resamples: dict, confidence: float,
                n_permutations: int, rng: np.random.Generator) -> pd.DataFrame:
     names = list(point)
-    alpha = (1.0 - confidence) / 2.0
     rows = []
     for i, a in enumerate(names):
         others = names[i + 1 :]
@@ -157,7 +156,7 @@ def _distances(units: np.ndarray, items: np.ndarray, weights: _Weights, point: d
             break
         observed = js_distance(point[a][None, :], np.array([point[b] for b in others]))
         boot = js_distance(resamples[a][None, :, :], np.stack([resamples[b] for b in others]))  # (others, B)
-        lows, highs = np.quantile(boot, alpha, axis=1), np.quantile(boot, 1.0 - alpha, axis=1)
+        lows, highs = percentile_interval(boot.T, confidence)
         for b, distance, low, high in zip(others, observed, lows, highs):
             p_value = np.nan
             if n_permutations:

@@ -37,7 +37,8 @@ from framing.tables import TABLE_FORMATS, read_table
 
 REQUIRED_COLUMNS = ("id", "text", "labels")
 REGISTERS = ("wire", "editorial", "analysis", "op-ed", "official-statement", "explainer", "feature", "live-blog", "press-briefing", "interview")
-SOURCES = ("seed", "constructed", "real", "annotated")  # annotated: written by `framing annotate` or `corpus import`
+ANNOTATED_SOURCE = "annotated"  # written by `framing annotate` or `corpus import`
+SOURCES = ("seed", "constructed", "real", ANNOTATED_SOURCE)
 TEST_STORIES_FILE = "test_stories.txt"
 MIN_WORDS, MAX_WORDS = 15, 120
 NEAR_DUPLICATE_SIMILARITY = 0.85
@@ -158,7 +159,7 @@ def check_corpus(corpus: pd.DataFrame, codebook: Codebook, min_words: int = MIN_
             if not row["story"]:
                 problems.append(Problem(_where(row), "no story"))
             # A researcher's own archive rarely says which register an article is: optional for annotated rows.
-            if row["register"] not in REGISTERS and not (row["source"] == "annotated" and not row["register"]):
+            if row["register"] not in REGISTERS and not (row["source"] == ANNOTATED_SOURCE and not row["register"]):
                 problems.append(Problem(_where(row), f"register {row['register']!r} is not one of {', '.join(REGISTERS)}"))
             if row["source"] not in SOURCES:
                 problems.append(Problem(_where(row), f"source {row['source']!r} is not one of {', '.join(SOURCES)}"))

@@ -347,6 +347,18 @@ def _temporary_beside(path: Path) -> tuple[int, str]:
     return fd, tmp
 
 
+def drop_torn_line(path: Path) -> bytes:
+    """The complete lines of an append-only file, after cutting off a torn last line in place (a process
+    killed mid-write leaves one; the checkpoints and the labels file are written a line at a time)."""
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        data = data[: data.rfind(b"\n") + 1]
+        with path.open("r+b") as handle:
+            handle.truncate(len(data))
+            os.fsync(handle.fileno())
+    return data
+
+
 def write_text_atomic(path: str | Path, content: str | bytes) -> Path:
     """Write a text (report, JSON) or bytes (an image) file atomically."""
     path = Path(path)

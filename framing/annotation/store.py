@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 
 from framing.errors import InputError
+from framing.tables import drop_torn_line
 
 
 class LabelStore:
@@ -27,12 +28,7 @@ class LabelStore:
         self._handle = self.path.open("ab")
 
     def _read(self) -> None:
-        data = self.path.read_bytes()
-        if data and not data.endswith(b"\n"):
-            data = data[: data.rfind(b"\n") + 1]
-            with self.path.open("r+b") as handle:
-                handle.truncate(len(data))
-                os.fsync(handle.fileno())
+        data = drop_torn_line(self.path)
         offset = 0
         for number, line in enumerate(data.splitlines(keepends=True), start=1):
             try:
@@ -71,14 +67,12 @@ class LabelStore:
         self._handle.close()
 
 
-ANNOTATED_SOURCE = "annotated"
-
 
 def labeled_row(passage: dict, labels: list[str], annotator: str, seconds: float | None, selected_by: str) -> dict:
     """One answer as a row of the labeled format. ``passage`` has id, text, article_id, outlet, title,
     kind and passage_index; the article is the story (the group cross-validation keeps together), and
     its kind is the register when it is one of the corpus registers."""
-    from framing.corpus import REGISTERS
+    from framing.corpus import ANNOTATED_SOURCE, REGISTERS
 
     kind = str(passage.get("kind") or "")
     index = passage.get("passage_index")
